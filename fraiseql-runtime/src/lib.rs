@@ -1,0 +1,12 @@
+//! FraiseQL's runtime: serves GraphQL over HTTP from SQL for a schema that `fraiseql-compiler`
+//! compiled into a [`model::SchemaModel`]. See `ARCHITECTURE.md` for the path of a request.
+
+pub mod model;
+pub mod row;
+
+/// Paths generated code uses; not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::row;
+    pub use diesel;
+}
