@@ -3,5 +3,8 @@ mod schema {
 }
 
 fn main() {
-    println!("{} types", schema::SCHEMA.types.len());
+    match fraiseql_runtime::schema::ApiSchema::load(&schema::SCHEMA) {
+        Ok(api) => println!("ok: {} types", api.schema.types.len()),
+        Err(e) => println!("{e}"),
+    }
 }

@@ -1,8 +1,12 @@
 //! FraiseQL's runtime: serves GraphQL over HTTP from SQL for a schema that `fraiseql-compiler`
 //! compiled into a [`model::SchemaModel`]. See `ARCHITECTURE.md` for the path of a request.
 
+pub mod db;
+pub mod exec;
 pub mod model;
+pub mod plan;
 pub mod row;
+pub mod schema;
 
 /// Paths generated code uses; not a stable API.
 #[doc(hidden)]

@@ -170,7 +170,9 @@ pub mod json {
     /// `Float`: non-finite values (which JSON cannot carry) become `null`.
     pub fn float(out: &mut Vec<u8>, value: Option<f64>) {
         match value {
-            Some(v) if v.is_finite() => out.extend_from_slice(ryu::Buffer::new().format(v).as_bytes()),
+            Some(v) if v.is_finite() => {
+                out.extend_from_slice(ryu::Buffer::new().format(v).as_bytes())
+            }
             _ => null(out),
         }
     }
@@ -254,7 +256,13 @@ mod tests {
 
     #[test]
     fn strings_are_escaped_like_serde_json() {
-        for s in ["plain", "quote \" and \\ slash", "line\nbreak\ttab", "\u{1}ctl", "ünïcødé ✓"] {
+        for s in [
+            "plain",
+            "quote \" and \\ slash",
+            "line\nbreak\ttab",
+            "\u{1}ctl",
+            "ünïcødé ✓",
+        ] {
             let ours = written(|o| json::string(o, Some(s)));
             assert_eq!(ours, serde_json::to_string(s).unwrap_or_default());
         }
@@ -265,7 +273,10 @@ mod tests {
         assert_eq!(written(|o| json::id(o, Some(42))), "\"42\"");
         assert_eq!(written(|o| json::id(o, None)), "null");
         assert_eq!(written(|o| json::float(o, Some(f64::NAN))), "null");
-        assert_eq!(written(|o| json::raw_json(o, Some("{\"a\":1}"))), "{\"a\":1}");
+        assert_eq!(
+            written(|o| json::raw_json(o, Some("{\"a\":1}"))),
+            "{\"a\":1}"
+        );
         assert_eq!(written(|o| json::raw_json(o, Some("{oops"))), "\"{oops\"");
     }
 }
