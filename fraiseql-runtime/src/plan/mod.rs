@@ -1,18 +1,113 @@
-//! The planner: a validated operation + the compiled model -> an [`OperationPlan`] of SQL
-//! statements (one per root field and per relation field per level) with their bound-parameter
-//! sources. OWNER: lead.
+//! The planner: a validated operation + the compiled model -> an [`OperationPlan`]: one
+//! statement per root field and per relation field (batched over every parent of its level),
+//! each with its select list, bound-parameter sources, route and cache policy. Plans are
+//! cached by the HTTP layer, so none of this runs twice for the same document.
 
-use apollo_compiler::executable::Operation;
-use apollo_compiler::response::GraphQLError;
+mod collect;
+mod cursor;
+mod explain;
+mod input;
+mod sql;
+
+use apollo_compiler::executable::{Field, Operation};
+use apollo_compiler::response::{GraphQLError, JsonMap, JsonValue};
 use apollo_compiler::validation::Valid;
-use apollo_compiler::ExecutableDocument;
+use apollo_compiler::{ExecutableDocument, Name, Node};
 
-use crate::model::Dialect;
+pub(crate) use collect::Inclusion;
+pub(crate) use cursor::write as write_cursor;
+pub(crate) use input::PlanInputError;
+pub(crate) use sql::{BindSource, BuiltStatement, OrderKey};
+
+use crate::model::{
+    CachePolicy, Dialect, RelationKind, RootFieldKind, Route, SchemaModel, TypeModel,
+};
 use crate::schema::ApiSchema;
+use collect::{collect_fields, collect_sub_fields, Collected};
+use input::VariableScope;
+use sql::{build_statement, StatementSpec};
 
 /// The plan of one operation; cached, reused for every request with the same document.
 pub struct OperationPlan {
-    _private: (),
+    pub(crate) model: &'static SchemaModel,
+    pub(crate) operation_name: Option<String>,
+    pub(crate) roots: Vec<RootEntry>,
+    pub(crate) dialect: Dialect,
+    pub(crate) has_schema_introspection: bool,
+}
+
+/// One root response key.
+pub(crate) struct RootEntry {
+    pub key: Name,
+    pub inclusion: Inclusion,
+    pub kind: RootKind,
+}
+
+pub(crate) enum RootKind {
+    /// `__typename` at the root.
+    Typename,
+    /// `__schema` / `__type`, answered by apollo-compiler's introspection executor.
+    Introspection,
+    /// A table read.
+    Fetch { node: Box<FetchNode>, many: bool },
+}
+
+/// One statement and what is written from its rows.
+pub(crate) struct FetchNode {
+    /// Response path without list indexes (`users.posts`), for explain and logs.
+    pub path: String,
+    pub type_index: usize,
+    pub statement: Statement,
+    pub fields: Vec<OutputField>,
+    pub route: Route,
+    pub cache: Option<CachePolicy>,
+    /// How rows attach to their parents (relations only).
+    pub link: Option<RelationLink>,
+}
+
+/// The SQL of a node.
+pub(crate) enum Statement {
+    /// Fixed text; binds may still read variables.
+    Ready(BuiltStatement),
+    /// A variable shapes the SQL (e.g. `where: $filter`): built per request from the same
+    /// fragments, every value still bound.
+    PerRequest {
+        field: Node<Field>,
+        template: &'static str,
+        columns_sql: String,
+        first_param: usize,
+    },
+}
+
+/// How a child statement's rows attach to parent rows.
+#[derive(Clone, Copy)]
+pub(crate) struct RelationLink {
+    pub kind: RelationKind,
+    /// Column of the parent row holding the value children are keyed by.
+    pub parent_column: usize,
+    pub nullable: bool,
+}
+
+/// One response key of an object.
+pub(crate) enum OutputField {
+    Column {
+        key: Name,
+        inclusion: Inclusion,
+        column: usize,
+    },
+    Typename {
+        key: Name,
+        inclusion: Inclusion,
+    },
+    Cursor {
+        key: Name,
+        inclusion: Inclusion,
+    },
+    Relation {
+        key: Name,
+        inclusion: Inclusion,
+        node: Box<FetchNode>,
+    },
 }
 
 impl OperationPlan {
@@ -23,16 +118,287 @@ impl OperationPlan {
         operation: &Operation,
         dialect: Dialect,
     ) -> Result<OperationPlan, Vec<GraphQLError>> {
-        let _ = (api, document, operation, dialect);
-        Err(vec![GraphQLError::new(
-            "planner not built yet",
-            None,
-            &Default::default(),
-        )])
+        let planner = Planner {
+            model: api.model,
+            document,
+            dialect,
+            scope: VariableScope {
+                definitions: &operation.variables,
+                values: None,
+            },
+        };
+        let mut roots = Vec::new();
+        let mut errors = Vec::new();
+        let mut has_schema_introspection = false;
+        for collected in collect_fields(document, &operation.selection_set) {
+            let inclusion = collected.inclusion();
+            let field = collected.field();
+            let kind = match field.name.as_str() {
+                "__typename" => RootKind::Typename,
+                "__schema" | "__type" => {
+                    has_schema_introspection = true;
+                    RootKind::Introspection
+                }
+                name => match planner.root_fetch(name, &collected) {
+                    Ok(kind) => kind,
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                },
+            };
+            roots.push(RootEntry {
+                key: collected.key.clone(),
+                inclusion,
+                kind,
+            });
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(OperationPlan {
+            model: api.model,
+            operation_name: operation.name.as_ref().map(|n| n.to_string()),
+            roots,
+            dialect,
+            has_schema_introspection,
+        })
     }
 
     /// `explain`: the statements in order, each with its route and cache policy.
     pub fn explain(&self) -> String {
-        String::new()
+        explain::render(self)
     }
+
+    /// Number of statements the plan runs when every conditional field is included.
+    pub fn statement_count(&self) -> usize {
+        fn count(node: &FetchNode) -> usize {
+            1 + node
+                .fields
+                .iter()
+                .map(|f| match f {
+                    OutputField::Relation { node, .. } => count(node),
+                    _ => 0,
+                })
+                .sum::<usize>()
+        }
+        self.roots
+            .iter()
+            .map(|r| match &r.kind {
+                RootKind::Fetch { node, .. } => count(node),
+                _ => 0,
+            })
+            .sum()
+    }
+}
+
+struct Planner<'a> {
+    model: &'static SchemaModel,
+    document: &'a Valid<ExecutableDocument>,
+    dialect: Dialect,
+    scope: VariableScope<'a>,
+}
+
+impl Planner<'_> {
+    fn root_fetch(&self, name: &str, collected: &Collected<'_>) -> Result<RootKind, GraphQLError> {
+        let field = collected.field();
+        let Some(root) = self.model.root_field(name) else {
+            return Err(self.error(field, format!("field `Query.{name}` has no resolver")));
+        };
+        let ty = &self.model.types[root.target];
+        let route = resolve_route(root.route, ty.route, Route::Primary);
+        let cache = root.cache.or(ty.cache).or(self.model.default_cache);
+        let node = self.node(
+            collected,
+            root.target,
+            root.sql.get(self.dialect),
+            1,
+            collected.key.to_string(),
+            route,
+            cache,
+            None,
+        )?;
+        Ok(RootKind::Fetch {
+            node: Box::new(node),
+            many: root.kind == RootFieldKind::List,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)] // one call site per node kind; a struct would only rename them
+    fn node(
+        &self,
+        collected: &Collected<'_>,
+        type_index: usize,
+        template: &'static str,
+        first_param: usize,
+        path: String,
+        route: Route,
+        cache: Option<CachePolicy>,
+        link: Option<RelationLink>,
+    ) -> Result<FetchNode, GraphQLError> {
+        let ty: &TypeModel = &self.model.types[type_index];
+        let mut selected = vec![false; ty.columns.len()];
+        selected[ty.key_column] = true;
+        let mut fields = Vec::new();
+        let mut wants_cursor = false;
+        for sub in collect_sub_fields(self.document, collected) {
+            let key = sub.key.clone();
+            let inclusion = sub.inclusion();
+            let name = sub.field().name.as_str();
+            if name == "__typename" {
+                fields.push(OutputField::Typename { key, inclusion });
+            } else if name == "_cursor" {
+                wants_cursor = true;
+                fields.push(OutputField::Cursor { key, inclusion });
+            } else if let Some((column, _)) = ty.column_for_field(name) {
+                selected[column] = true;
+                fields.push(OutputField::Column {
+                    key,
+                    inclusion,
+                    column,
+                });
+            } else if let Some(relation) = ty.relation(name) {
+                selected[relation.parent_column] = true;
+                let target = &self.model.types[relation.target];
+                let child_route = resolve_route(relation.route, target.route, route);
+                let child_cache = relation.cache.or(target.cache).or(self.model.default_cache);
+                let child = self.node(
+                    &sub,
+                    relation.target,
+                    relation.sql.get(self.dialect),
+                    2,
+                    format!("{path}.{}", sub.key),
+                    child_route,
+                    child_cache,
+                    Some(RelationLink {
+                        kind: relation.kind,
+                        parent_column: relation.parent_column,
+                        nullable: relation.nullable,
+                    }),
+                )?;
+                fields.push(OutputField::Relation {
+                    key,
+                    inclusion,
+                    node: Box::new(child),
+                });
+            } else {
+                return Err(self.error(
+                    sub.field(),
+                    format!("field `{}.{name}` has no column or relation", ty.name),
+                ));
+            }
+        }
+        if wants_cursor {
+            // The ordering (and so the cursor's columns) may be chosen per request.
+            selected.iter_mut().for_each(|s| *s = true);
+        }
+        let columns_sql = columns_sql(ty, &selected, self.dialect);
+        let spec = StatementSpec {
+            ty,
+            template,
+            columns_sql: &columns_sql,
+            first_param,
+            dialect: self.dialect,
+        };
+        let field = collected.field();
+        let statement = match build_statement(&spec, field, self.scope) {
+            Ok(built) => Statement::Ready(built),
+            Err(PlanInputError::NeedsValues) => Statement::PerRequest {
+                field: field.clone(),
+                template,
+                columns_sql,
+                first_param,
+            },
+            Err(PlanInputError::Invalid(message)) => {
+                return Err(self.input_error(field, message));
+            }
+        };
+        Ok(FetchNode {
+            path,
+            type_index,
+            statement,
+            fields,
+            route,
+            cache,
+            link,
+        })
+    }
+
+    fn error(&self, field: &Node<Field>, message: String) -> GraphQLError {
+        GraphQLError::new(message, field.location(), &self.document.sources)
+    }
+
+    fn input_error(&self, field: &Node<Field>, message: String) -> GraphQLError {
+        let mut error = self.error(
+            field,
+            format!("invalid argument on `{}`: {message}", field.name),
+        );
+        error
+            .extensions
+            .insert("code", JsonValue::from("BAD_USER_INPUT"));
+        error
+    }
+}
+
+/// The select list: every column in row-struct order, `NULL` for those not needed.
+fn columns_sql(ty: &TypeModel, selected: &[bool], dialect: Dialect) -> String {
+    let mut sql = String::new();
+    for (i, column) in ty.columns.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        if selected[i] {
+            sql.push_str(column.select.get(dialect));
+        } else {
+            sql.push_str("NULL AS \"");
+            sql.push_str(column.name);
+            sql.push('"');
+        }
+    }
+    sql
+}
+
+/// A field's route: its own, else its type's, else its parent's.
+fn resolve_route(field: Route, ty: Route, parent: Route) -> Route {
+    match (field, ty) {
+        (Route::Inherit, Route::Inherit) => parent,
+        (Route::Inherit, ty) => ty,
+        (field, _) => field,
+    }
+}
+
+/// Builds a per-request statement with the request's variable values.
+pub(crate) fn build_per_request(
+    model: &SchemaModel,
+    node: &FetchNode,
+    dialect: Dialect,
+    operation: &Operation,
+    variables: &JsonMap,
+) -> Result<BuiltStatement, String> {
+    let Statement::PerRequest {
+        field,
+        template,
+        columns_sql,
+        first_param,
+    } = &node.statement
+    else {
+        return Err("statement is not built per request".into());
+    };
+    let spec = StatementSpec {
+        ty: &model.types[node.type_index],
+        template,
+        columns_sql,
+        first_param: *first_param,
+        dialect,
+    };
+    let scope = VariableScope {
+        definitions: &operation.variables,
+        values: Some(variables),
+    };
+    build_statement(&spec, field, scope).map_err(|e| match e {
+        PlanInputError::Invalid(message) => {
+            format!("invalid argument on `{}`: {message}", field.name)
+        }
+        PlanInputError::NeedsValues => format!("a variable of `{}` has no value", field.name),
+    })
 }

@@ -1,0 +1,149 @@
+//! `explain`: what a document will run — each statement in execution order with its route,
+//! cache policy and bound parameters — without touching a database.
+
+use std::fmt::Write;
+
+use super::{BindSource, FetchNode, OperationPlan, OutputField, RootKind, Statement};
+use crate::model::{CachePolicy, CacheScope, Dialect, RelationKind, Route};
+
+/// Renders the plan as text.
+pub(crate) fn render(plan: &OperationPlan) -> String {
+    let mut out = String::new();
+    let name = plan.operation_name.as_deref().unwrap_or("(anonymous)");
+    let dialect = match plan.dialect {
+        Dialect::Postgres => "PostgreSQL",
+        Dialect::Sqlite => "SQLite",
+    };
+    let _ = writeln!(
+        out,
+        "query {name}: {} SQL statement(s) on {dialect}",
+        plan.statement_count()
+    );
+    let mut policies = Vec::new();
+    let mut n = 0;
+    for root in &plan.roots {
+        match &root.kind {
+            RootKind::Typename => {}
+            RootKind::Introspection => {
+                let _ = writeln!(out, "\n{}: schema introspection (no SQL)", root.key);
+            }
+            RootKind::Fetch { node, .. } => node_text(&mut out, plan, node, &mut n, &mut policies),
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nresponse cache policy: {}",
+        response_policy(&policies)
+    );
+    out
+}
+
+fn node_text(
+    out: &mut String,
+    plan: &OperationPlan,
+    node: &FetchNode,
+    n: &mut usize,
+    policies: &mut Vec<Option<CachePolicy>>,
+) {
+    *n += 1;
+    let ty = &plan.model.types[node.type_index];
+    policies.push(node.cache);
+    let batching = match node.link {
+        None => String::new(),
+        Some(link) => {
+            let parent_column = match link.kind {
+                RelationKind::HasMany => "parent key",
+                RelationKind::BelongsTo => "foreign key",
+            };
+            format!("\n   batched: one statement for all parents, keyed by each parent's {parent_column} ($1)")
+        }
+    };
+    let _ = writeln!(
+        out,
+        "\n#{n} {}  ({} rows from \"{}\")\n   route: {}\n   cache: {}{batching}",
+        node.path,
+        ty.name,
+        ty.table,
+        route_text(node.route),
+        policy_text(node.cache),
+    );
+    match &node.statement {
+        Statement::Ready(built) => {
+            let _ = writeln!(out, "   sql: {}", built.sql);
+            let first = if node.link.is_some() { 2 } else { 1 };
+            for (i, bind) in built.binds.iter().enumerate() {
+                let _ = writeln!(out, "   ${} = {}", i + first, bind_text(bind));
+            }
+        }
+        Statement::PerRequest { template, .. } => {
+            let _ = writeln!(
+                out,
+                "   sql: built per request (a variable shapes the filter or order), from: {template}"
+            );
+        }
+    }
+    for field in &node.fields {
+        if let OutputField::Relation { node: child, .. } = field {
+            node_text(out, plan, child, n, policies);
+        }
+    }
+}
+
+fn bind_text(bind: &BindSource) -> String {
+    match bind {
+        BindSource::Const(value) => format!("{value:?}"),
+        BindSource::Var { name, .. } | BindSource::VarList { name, .. } => format!("${name}"),
+        BindSource::Limit(name) => format!("${name} (limit; null = none)"),
+        BindSource::Offset(name) => format!("${name} (offset; null = 0)"),
+    }
+}
+
+fn route_text(route: Route) -> String {
+    match route {
+        Route::Inherit | Route::Primary => "primary".into(),
+        Route::Replica {
+            max_lag_ms: Some(ms),
+        } => format!("replica (max lag {ms} ms)"),
+        Route::Replica { max_lag_ms: None } => "replica (default max lag)".into(),
+    }
+}
+
+fn policy_text(policy: Option<CachePolicy>) -> String {
+    match policy {
+        None => "none (not cacheable)".into(),
+        Some(p) => format!(
+            "{}, max-age={}",
+            match p.scope {
+                CacheScope::Public => "public",
+                CacheScope::Private => "private",
+            },
+            p.ttl_seconds
+        ),
+    }
+}
+
+/// The lowest ttl of what the response touches, private if any part is; no-store if any part
+/// has no policy.
+fn response_policy(policies: &[Option<CachePolicy>]) -> String {
+    if policies.is_empty() {
+        return "none (no SQL)".into();
+    }
+    let mut lowest: Option<CachePolicy> = None;
+    for policy in policies {
+        let Some(p) = policy else {
+            return "no-store (a part has no @cache policy)".into();
+        };
+        lowest = Some(match lowest {
+            None => *p,
+            Some(l) => CachePolicy {
+                ttl_seconds: l.ttl_seconds.min(p.ttl_seconds),
+                scope: if l.scope == CacheScope::Private || p.scope == CacheScope::Private {
+                    CacheScope::Private
+                } else {
+                    CacheScope::Public
+                },
+            },
+        });
+    }
+    policy_text(lowest)
+}
