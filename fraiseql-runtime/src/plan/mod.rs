@@ -17,7 +17,7 @@ use apollo_compiler::{ExecutableDocument, Name, Node};
 pub(crate) use collect::Inclusion;
 pub(crate) use cursor::write as write_cursor;
 pub(crate) use input::PlanInputError;
-pub(crate) use sql::{BindSource, BuiltStatement, OrderKey};
+pub(crate) use sql::{resolve_binds, BindSource, BuiltStatement, OrderKey};
 
 use crate::model::{
     CachePolicy, Dialect, RelationKind, RootFieldKind, Route, SchemaModel, TypeModel,

@@ -4,6 +4,7 @@
 //! placeholders. Values are never written into SQL: each becomes a bound parameter.
 
 use apollo_compiler::executable::Field;
+use apollo_compiler::response::JsonMap;
 use apollo_compiler::Name;
 
 use super::cursor;
@@ -617,4 +618,43 @@ pub(crate) fn canonical_datetime(text: &str) -> Result<String, String> {
                 .to_string()
         })
         .map_err(|_| format!("\"{text}\" is not an RFC 3339 date-time like 2026-01-31T12:00:00Z"))
+}
+
+/// Resolves bind sources against the request's variables, appending to `out`.
+pub(crate) fn resolve_binds(
+    sources: &[BindSource],
+    variables: &JsonMap,
+    out: &mut Vec<Bind>,
+) -> Result<(), String> {
+    let var = |name: &Name| {
+        variables
+            .get(name.as_str())
+            .map(Input::Json)
+            .unwrap_or(Input::Absent)
+    };
+    for source in sources {
+        let bind = match source {
+            BindSource::Const(bind) => bind.clone(),
+            BindSource::Var { name, kind } => {
+                to_bind(var(name), *kind).map_err(|e| format!("variable ${name} {e}"))?
+            }
+            BindSource::VarList { name, kind } => to_list_bind(&var(name).items(), *kind)
+                .map_err(|e| format!("variable ${name}: {e}"))?,
+            BindSource::Limit(name) => {
+                count_bind(var(name), "limit", NO_LIMIT).map_err(input_message)?
+            }
+            BindSource::Offset(name) => {
+                count_bind(var(name), "offset", 0).map_err(input_message)?
+            }
+        };
+        out.push(bind);
+    }
+    Ok(())
+}
+
+fn input_message(error: PlanInputError) -> String {
+    match error {
+        PlanInputError::Invalid(message) => message,
+        PlanInputError::NeedsValues => "a variable has no value".to_string(),
+    }
 }

@@ -1,0 +1,185 @@
+//! Loading: runs a node's statement, then each included relation's statement once for all the
+//! rows of this level (their keys bound as one array), recursively. Statements per request =
+//! one per root field + one per relation field per level, whatever the number of parents.
+
+use std::collections::{HashMap, HashSet};
+
+use apollo_compiler::executable::Operation;
+use apollo_compiler::response::JsonMap;
+use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
+
+use crate::db::{Bind, DbError, Session};
+use crate::model::{Dialect, SchemaModel};
+use crate::plan::{
+    build_per_request, resolve_binds, BuiltStatement, FetchNode, OrderKey, OutputField, Statement,
+};
+use crate::row::RowSet;
+
+/// Why a node could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LoadError {
+    /// A variable's value does not fit its use (bad ID, cursor, negative limit, …).
+    #[error("{0}")]
+    Input(String),
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] DbError),
+}
+
+/// A node's rows and, per relation output field, its loaded children.
+pub(crate) struct Loaded {
+    pub rows: Box<dyn RowSet>,
+    pub order: Vec<OrderKey>,
+    /// Aligned with `FetchNode::fields`; `None` for non-relations and excluded relations.
+    pub children: Vec<Option<Children>>,
+}
+
+/// Child rows grouped by the parent value they belong to.
+pub(crate) struct Children {
+    pub loaded: Loaded,
+    /// Child row indexes, grouped by parent key, each group in statement order.
+    pub sorted: Vec<u32>,
+    /// Parent key -> range in `sorted`.
+    pub groups: HashMap<i64, (u32, u32)>,
+}
+
+impl Children {
+    /// The child rows of one parent value.
+    pub fn of(&self, key: Option<i64>) -> &[u32] {
+        match key.and_then(|k| self.groups.get(&k)) {
+            Some(&(start, end)) => &self.sorted[start as usize..end as usize],
+            None => &[],
+        }
+    }
+}
+
+/// What loading reads besides the node.
+pub(crate) struct LoadContext<'a> {
+    pub model: &'static SchemaModel,
+    pub dialect: Dialect,
+    pub operation: &'a Operation,
+    pub variables: &'a JsonMap,
+}
+
+/// Loads `node` (with `parent_keys` bound as `$1` for relations) and its included children.
+pub(crate) fn load<'a>(
+    session: &'a mut Session,
+    ctx: &'a LoadContext<'a>,
+    node: &'a FetchNode,
+    parent_keys: Option<Vec<i64>>,
+) -> BoxFuture<'a, Result<Loaded, LoadError>> {
+    async move {
+        let per_request;
+        let built: &BuiltStatement = match &node.statement {
+            Statement::Ready(built) => built,
+            Statement::PerRequest { .. } => {
+                per_request =
+                    build_per_request(ctx.model, node, ctx.dialect, ctx.operation, ctx.variables)
+                        .map_err(LoadError::Input)?;
+                &per_request
+            }
+        };
+        let mut binds: Vec<Bind> = Vec::with_capacity(built.binds.len() + 1);
+        if let Some(keys) = parent_keys {
+            binds.push(Bind::BigIntList(keys));
+        }
+        resolve_binds(&built.binds, ctx.variables, &mut binds).map_err(LoadError::Input)?;
+        let ty = &ctx.model.types[node.type_index];
+        let rows = session.load(ty.rows, &built.sql, &binds).await?;
+        let mut children = Vec::with_capacity(node.fields.len());
+        for field in &node.fields {
+            let OutputField::Relation {
+                inclusion,
+                node: child,
+                ..
+            } = field
+            else {
+                children.push(None);
+                continue;
+            };
+            if !inclusion.holds(ctx.variables) {
+                children.push(None);
+                continue;
+            }
+            let Some(link) = child.link else {
+                children.push(None);
+                continue;
+            };
+            let keys = distinct_keys(rows.as_ref(), link.parent_column);
+            let loaded = if keys.is_empty() {
+                // No parent has a key: nothing to ask the database.
+                Loaded {
+                    rows: Box::new(NoRows),
+                    order: Vec::new(),
+                    children: child.fields.iter().map(|_| None).collect(),
+                }
+            } else {
+                load(session, ctx, child, Some(keys)).await?
+            };
+            children.push(Some(group(loaded)));
+        }
+        Ok(Loaded {
+            rows,
+            order: built.order.clone(),
+            children,
+        })
+    }
+    .boxed()
+}
+
+/// Non-null values of `column` over all rows, first-seen order, without repeats.
+fn distinct_keys(rows: &dyn RowSet, column: usize) -> Vec<i64> {
+    let mut seen = HashSet::with_capacity(rows.len());
+    let mut keys = Vec::with_capacity(rows.len());
+    for i in 0..rows.len() {
+        if let Some(key) = rows.int_column(i, column) {
+            if seen.insert(key) {
+                keys.push(key);
+            }
+        }
+    }
+    keys
+}
+
+/// Groups child rows by their parent key; a stable sort keeps each parent's rows in the
+/// statement's order.
+fn group(loaded: Loaded) -> Children {
+    let rows = loaded.rows.as_ref();
+    let mut sorted: Vec<u32> = (0..rows.len() as u32).collect();
+    sorted.sort_by_key(|&i| rows.parent(i as usize));
+    let mut groups = HashMap::new();
+    let mut start = 0usize;
+    while start < sorted.len() {
+        let key = rows.parent(sorted[start] as usize);
+        let mut end = start + 1;
+        while end < sorted.len() && rows.parent(sorted[end] as usize) == key {
+            end += 1;
+        }
+        groups.insert(key, (start as u32, end as u32));
+        start = end;
+    }
+    Children {
+        loaded,
+        sorted,
+        groups,
+    }
+}
+
+/// The rows of a statement that did not need to run.
+struct NoRows;
+
+impl RowSet for NoRows {
+    fn len(&self) -> usize {
+        0
+    }
+    fn parent(&self, _: usize) -> i64 {
+        0
+    }
+    fn int_column(&self, _: usize, _: usize) -> Option<i64> {
+        None
+    }
+    fn write_column(&self, _: usize, _: usize, out: &mut Vec<u8>) {
+        crate::row::json::null(out)
+    }
+}
