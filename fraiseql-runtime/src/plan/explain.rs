@@ -52,7 +52,7 @@ fn node_text(
         None => String::new(),
         Some(link) => {
             let parent_column = match link.kind {
-                RelationKind::HasMany => "parent key",
+                RelationKind::HasMany => "key",
                 RelationKind::BelongsTo => "foreign key",
             };
             format!("\n   batched: one statement for all parents, keyed by each parent's {parent_column} ($1)")
