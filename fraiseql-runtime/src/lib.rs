@@ -5,6 +5,7 @@ pub mod db;
 pub mod exec;
 pub mod model;
 pub mod plan;
+pub mod playground;
 pub mod row;
 pub mod schema;
 
