@@ -2,15 +2,20 @@
 //! sessions that run planned statements and load typed rows, and the schema-level commands
 //! (`migrate`, `check`, `seed`).
 //!
-//! OWNER: db helper. The signatures below are the contract the planner/executor and the HTTP
-//! layer code against; bodies are filled in by the db work.
+//! This file is the public face; each dialect's pool and session live in `sqlite.rs` and
+//! `postgres.rs`, so the rest of the runtime never names a diesel connection type.
 
 mod bind;
+mod postgres;
+mod sqlite;
+mod text_rows;
+mod trace;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 pub use bind::Bind;
+pub use trace::TRACE_ENV as SQLITE_TRACE_ENV;
 
 use crate::model::Dialect;
 use crate::row::{RowLoader, RowSet};
@@ -82,17 +87,89 @@ impl DbError {
     }
 }
 
+impl DatabaseUrl {
+    /// Reads `sqlite://path`, `sqlite:path`, `postgres://…` or `postgresql://…`.
+    pub fn parse(url: &str) -> Result<DatabaseUrl, DbError> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres {
+                url: url.to_string(),
+            });
+        }
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            if path.is_empty() {
+                return Err(DbError::InvalidUrl(
+                    "sqlite URL without a file path; write sqlite://<path> or sqlite:<path>".into(),
+                ));
+            }
+            return Ok(DatabaseUrl::Sqlite {
+                path: PathBuf::from(path),
+            });
+        }
+        // Only the scheme is echoed: the rest may hold a password.
+        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+        Err(DbError::InvalidUrl(format!(
+            "unsupported URL scheme {scheme:?}; accepted: sqlite://<path>, sqlite:<path>, \
+             postgres://… or postgresql://…"
+        )))
+    }
+
+    /// The dialect this URL speaks.
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            DatabaseUrl::Sqlite { .. } => Dialect::Sqlite,
+            DatabaseUrl::Postgres { .. } => Dialect::Postgres,
+        }
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = DbError;
+
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        DatabaseUrl::parse(url)
+    }
+}
+
+impl From<diesel::result::Error> for DbError {
+    fn from(error: diesel::result::Error) -> Self {
+        DbError::Query {
+            message: error.to_string(),
+        }
+    }
+}
+
 /// One configured database and its pool. Cheap to clone.
+///
+/// PostgreSQL connections are driven by a small runtime of their own (see `postgres.rs`), so a
+/// pooled connection works from any tokio runtime: several actix workers, a test's runtime, or
+/// a CLI command's, in any order, even after the runtime that first asked for it has ended.
 #[derive(Clone)]
 pub struct Database {
     dialect: Dialect,
+    pool: Pool,
+    acquire_timeout: Duration,
+}
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(sqlite::SqlitePool),
+    Postgres(postgres::PgPool),
 }
 
 impl Database {
     /// Opens the pool (for SQLite: creates the file when missing).
     pub async fn connect(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Database, DbError> {
-        let _ = (url, settings);
-        Err(DbError::Other("database layer not built yet".into()))
+        let pool = match url {
+            DatabaseUrl::Sqlite { path } => Pool::Sqlite(sqlite::connect(path, settings).await?),
+            DatabaseUrl::Postgres { url } => Pool::Postgres(postgres::connect(url, settings)?),
+        };
+        Ok(Database {
+            dialect: url.dialect(),
+            pool,
+            acquire_timeout: settings.acquire_timeout,
+        })
     }
 
     /// The SQL dialect of this database.
@@ -100,21 +177,41 @@ impl Database {
         self.dialect
     }
 
-    /// Takes a connection from the pool for the statements of one request.
+    /// Takes a connection from the pool for the statements of one request. Fails with
+    /// [`DbError::PoolTimeout`] when none is free within the acquire timeout.
     pub async fn session(&self) -> Result<Session, DbError> {
-        Err(DbError::Other("database layer not built yet".into()))
+        self.session_within(self.acquire_timeout).await
+    }
+
+    async fn session_within(&self, timeout: Duration) -> Result<Session, DbError> {
+        let inner = match &self.pool {
+            Pool::Sqlite(pool) => SessionInner::Sqlite(pool.get(timeout).await?),
+            Pool::Postgres(pool) => SessionInner::Postgres(pool.get(timeout).await?),
+        };
+        Ok(Session { inner })
     }
 
     /// Whether the database answers (`SELECT 1`) within `timeout`.
     pub async fn ping(&self, timeout: Duration) -> Result<(), DbError> {
-        let _ = timeout;
-        Err(DbError::Other("database layer not built yet".into()))
+        let attempt = async {
+            let mut session = self.session_within(timeout).await?;
+            session.execute_batch("SELECT 1").await
+        };
+        tokio::time::timeout(timeout, attempt)
+            .await
+            .map_err(|_| DbError::PoolTimeout(timeout))?
     }
 }
 
-/// A pooled connection held for the statements of one request.
+/// A pooled connection held for the statements of one request; dropping it returns the
+/// connection to the pool.
 pub struct Session {
-    _private: (),
+    inner: SessionInner,
+}
+
+enum SessionInner {
+    Sqlite(sqlite::SqliteSession),
+    Postgres(postgres::PgSession),
 }
 
 impl Session {
@@ -125,7 +222,83 @@ impl Session {
         sql: &str,
         binds: &[Bind],
     ) -> Result<Box<dyn RowSet>, DbError> {
-        let _ = (rows, sql, binds);
-        Err(DbError::Other("database layer not built yet".into()))
+        match &mut self.inner {
+            SessionInner::Sqlite(session) => session.load(rows, sql, binds).await,
+            SessionInner::Postgres(session) => session.load(rows, sql, binds).await,
+        }
+    }
+
+    /// Runs SQL without parameters or results (DDL, `SELECT 1`); several `;`-separated
+    /// statements are allowed.
+    pub async fn execute_batch(&mut self, sql: &str) -> Result<(), DbError> {
+        match &mut self.inner {
+            SessionInner::Sqlite(session) => session.execute_batch(sql).await,
+            SessionInner::Postgres(session) => session.execute_batch(sql).await,
+        }
+    }
+
+    /// Runs one statement with bound parameters; returns the number of rows it changed.
+    pub async fn execute(&mut self, sql: &str, binds: &[Bind]) -> Result<usize, DbError> {
+        match &mut self.inner {
+            SessionInner::Sqlite(session) => session.execute(sql, binds).await,
+            SessionInner::Postgres(session) => session.execute(sql, binds).await,
+        }
+    }
+
+    /// The database's plan for a statement, one line per row, run inside a transaction that
+    /// is always rolled back (so `analyze` may execute it safely). PostgreSQL: `EXPLAIN` or
+    /// `EXPLAIN ANALYZE`; SQLite: `EXPLAIN QUERY PLAN` (SQLite has no analyze; the flag is
+    /// ignored there).
+    pub async fn explain(
+        &mut self,
+        sql: &str,
+        binds: &[Bind],
+        analyze: bool,
+    ) -> Result<Vec<String>, DbError> {
+        match &mut self.inner {
+            SessionInner::Sqlite(session) => session.explain(sql, binds).await,
+            SessionInner::Postgres(session) => session.explain(sql, binds, analyze).await,
+        }
+    }
+
+    /// The dialect of the connection.
+    pub fn dialect(&self) -> Dialect {
+        match self.inner {
+            SessionInner::Sqlite(_) => Dialect::Sqlite,
+            SessionInner::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Loads the text column `value` of every row (catalog queries of `migrate`, `check` and
+    /// `seed`; the SQL aliases what it reads as `value`).
+    pub(crate) async fn text_values(
+        &mut self,
+        sql: &str,
+        binds: &[Bind],
+    ) -> Result<Vec<String>, DbError> {
+        match &mut self.inner {
+            SessionInner::Sqlite(session) => session.text_values(sql, binds).await,
+            SessionInner::Postgres(session) => session.text_values(sql, binds).await,
+        }
+    }
+
+    /// Runs `work` between `BEGIN` and `COMMIT`, or `ROLLBACK` when it fails.
+    pub(crate) async fn in_transaction<T>(
+        &mut self,
+        work: impl AsyncFnOnce(&mut Session) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        self.execute_batch("BEGIN").await?;
+        match work(self).await {
+            Ok(value) => {
+                self.execute_batch("COMMIT").await?;
+                Ok(value)
+            }
+            Err(error) => {
+                // The work's error is the one worth reporting; a failed rollback only means
+                // the connection is gone, and the pool discards broken connections.
+                let _ = self.execute_batch("ROLLBACK").await;
+                Err(error)
+            }
+        }
     }
 }
