@@ -1,1 +1,3 @@
-fn main() {}
+fn main() {
+    fraiseql_compiler::build("schema")
+}

@@ -1,5 +1,5 @@
 mod schema {
-    include!("reference_generated_blog.rs");
+    include!(concat!(env!("OUT_DIR"), "/fraiseql_schema.rs"));
 }
 
 fn main() {

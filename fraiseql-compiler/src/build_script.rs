@@ -1,0 +1,105 @@
+//! The `build.rs` entry point: read `<crate>/<dir>/*.graphql`, tell cargo to rerun when any of
+//! them changes, and write `$OUT_DIR/fraiseql_schema.rs` (only when its content changed, so an
+//! unchanged schema does not recompile the crate). Errors go to stderr, one per line as
+//! `file:line:col: message`, and the build script exits with status 1 so cargo shows them.
+
+use std::path::{Path, PathBuf};
+
+use crate::{compile_sources, Generated, SchemaError};
+
+/// Why the schema directory could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DirError {
+    /// The directory is missing or unreadable.
+    #[error("cannot read schema directory {dir}: {source}")]
+    ReadDir { dir: String, source: std::io::Error },
+    /// A schema file is unreadable (e.g. not UTF-8).
+    #[error("cannot read schema file {file}: {source}")]
+    ReadFile {
+        file: String,
+        source: std::io::Error,
+    },
+    /// The directory holds no `.graphql` file.
+    #[error("schema directory {dir} has no .graphql files")]
+    Empty { dir: String },
+    /// The schema has errors.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Schema(Vec<SchemaError>),
+}
+
+/// Reads and compiles `<root>/<dir>/*.graphql` (sorted by name). Paths in messages and in the
+/// model are `<dir>/<file>`, relative to `root`. Also returns the files read.
+pub fn compile_dir(root: &Path, dir: &str) -> Result<(Generated, Vec<PathBuf>), DirError> {
+    let full = root.join(dir);
+    let read_dir = std::fs::read_dir(&full).map_err(|source| DirError::ReadDir {
+        dir: dir.to_owned(),
+        source,
+    })?;
+    let mut files: Vec<PathBuf> = read_dir
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "graphql") && p.is_file())
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(DirError::Empty {
+            dir: dir.to_owned(),
+        });
+    }
+    let mut sources = Vec::new();
+    for path in &files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let shown = format!("{}/{name}", dir.trim_end_matches('/'));
+        let text = std::fs::read_to_string(path).map_err(|source| DirError::ReadFile {
+            file: shown.clone(),
+            source,
+        })?;
+        sources.push((shown, text));
+    }
+    let generated = compile_sources(&sources).map_err(DirError::Schema)?;
+    Ok((generated, files))
+}
+
+/// For `build.rs`: compiles `$CARGO_MANIFEST_DIR/<dir>` into `$OUT_DIR/fraiseql_schema.rs`, or
+/// prints every error and exits with status 1.
+pub fn build(dir: &str) {
+    if let Err(message) = try_build(dir) {
+        for line in message.lines() {
+            eprintln!("{line}");
+        }
+        // Also as a cargo warning, so the first error shows even where stderr is not printed.
+        if let Some(first) = message.lines().next() {
+            println!("cargo:warning={first}");
+        }
+        std::process::exit(1);
+    }
+}
+
+fn try_build(dir: &str) -> Result<(), String> {
+    let root = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .ok_or("CARGO_MANIFEST_DIR is not set; fraiseql_compiler::build runs from build.rs")?;
+    let out_dir = std::env::var_os("OUT_DIR")
+        .map(PathBuf::from)
+        .ok_or("OUT_DIR is not set; fraiseql_compiler::build runs from build.rs")?;
+    // Rerun on any change in the directory (a file added or removed), and on each file.
+    println!("cargo:rerun-if-changed={}", root.join(dir).display());
+    let (generated, files) = compile_dir(&root, dir).map_err(|e| e.to_string())?;
+    for file in &files {
+        println!("cargo:rerun-if-changed={}", file.display());
+    }
+    write_if_changed(&out_dir.join("fraiseql_schema.rs"), &generated.code)
+        .map_err(|e| format!("cannot write fraiseql_schema.rs to OUT_DIR: {e}"))
+}
+
+/// Writes `content` unless the file already holds exactly it (keeps its mtime, so cargo does
+/// not rebuild the crate for an unchanged schema).
+fn write_if_changed(path: &Path, content: &str) -> std::io::Result<()> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == content) {
+        return Ok(());
+    }
+    std::fs::write(path, content)
+}

@@ -1,0 +1,210 @@
+//! The API schema as served: the user's types without FraiseQL's directives, plus what the
+//! compiler generates for every table (list arguments, `<T>Where`, `<T>OrderBy`,
+//! `<T>OrderField`, `_cursor`) and the fixed inputs, scalars and the `@cache` executable
+//! directive. SDL is text for the runtime's GraphQL parser, so it is printed, not tokenised.
+
+use std::fmt::Write;
+
+use crate::model::{FieldRef, Kind, Model, RootKind, TableType};
+
+const CURSOR_DOC: &str = "Opaque keyset cursor of this row in the list it came from; pass it as `after` for the next page.";
+
+/// Scalar filter inputs with comparisons: (input name, value type).
+const SCALAR_FILTERS: &[(&str, &str)] = &[
+    ("IDFilter", "ID"),
+    ("IntFilter", "Int"),
+    ("FloatFilter", "Float"),
+    ("StringFilter", "String"),
+];
+
+const FIXED_TAIL: &str = r#"input BooleanFilter {
+  eq: Boolean
+  neq: Boolean
+  isNull: Boolean
+}
+
+input DateTimeFilter {
+  eq: DateTime
+  neq: DateTime
+  in: [DateTime!]
+  lt: DateTime
+  lte: DateTime
+  gt: DateTime
+  gte: DateTime
+  isNull: Boolean
+}
+
+input JSONFilter {
+  isNull: Boolean
+}
+
+enum SortDirection {
+  ASC
+  DESC
+}
+
+"An RFC 3339 date and time in UTC, e.g. 2026-01-31T12:00:00.000Z."
+scalar DateTime
+
+"Any JSON value."
+scalar JSON
+
+enum CacheScope {
+  PUBLIC
+  PRIVATE
+}
+
+"Ask for this field's result to be cached for at most `ttl` seconds (never above the schema's bound)."
+directive @cache(ttl: Int!, scope: CacheScope) on FIELD
+"#;
+
+/// Prints the API SDL for `model`.
+pub fn api_sdl(model: &Model) -> String {
+    let mut out = String::new();
+    for t in &model.types {
+        table_type(&mut out, model, t);
+    }
+    for e in &model.enums {
+        description(&mut out, "", e.description.as_deref());
+        let _ = writeln!(out, "enum {} {{", e.name);
+        for v in &e.values {
+            description(&mut out, "  ", v.description.as_deref());
+            let _ = writeln!(out, "  {}", v.name);
+        }
+        out.push_str("}\n\n");
+    }
+    out.push_str("type Query {\n");
+    for f in &model.query {
+        description(&mut out, "  ", f.description.as_deref());
+        let target = &model.types[f.target].name;
+        match f.kind {
+            RootKind::Lookup => {
+                let _ = writeln!(out, "  {}(id: ID!): {}", f.name, f.graphql_type);
+            }
+            RootKind::List => {
+                let _ = writeln!(out, "  {}{}: {}", f.name, list_args(target), f.graphql_type);
+            }
+        }
+    }
+    out.push_str("}\n\n");
+    for t in &model.types {
+        filter_inputs(&mut out, model, t);
+    }
+    for e in &model.enums {
+        let n = &e.name;
+        let _ = writeln!(
+            out,
+            "input {n}Filter {{\n  eq: {n}\n  neq: {n}\n  in: [{n}!]\n  isNull: Boolean\n}}\n"
+        );
+    }
+    for (name, ty) in SCALAR_FILTERS {
+        let _ = writeln!(out, "input {name} {{");
+        for op in ["eq", "neq"] {
+            let _ = writeln!(out, "  {op}: {ty}");
+        }
+        let _ = writeln!(out, "  in: [{ty}!]");
+        for op in ["lt", "lte", "gt", "gte"] {
+            let _ = writeln!(out, "  {op}: {ty}");
+        }
+        if *ty == "String" {
+            out.push_str("  \"SQL LIKE pattern: % matches any run of characters, _ one character.\"\n  like: String\n");
+        }
+        out.push_str("  isNull: Boolean\n}\n\n");
+    }
+    out.push_str(FIXED_TAIL);
+    out
+}
+
+fn list_args(target: &str) -> String {
+    format!("(limit: Int, offset: Int, after: String, where: {target}Where, orderBy: [{target}OrderBy!])")
+}
+
+fn table_type(out: &mut String, model: &Model, t: &TableType) {
+    description(out, "", t.description.as_deref());
+    let _ = writeln!(out, "type {} {{", t.name);
+    for f in &t.fields {
+        match *f {
+            FieldRef::Column(i) => {
+                let c = &t.columns[i];
+                description(out, "  ", c.description.as_deref());
+                let _ = writeln!(
+                    out,
+                    "  {}: {}",
+                    c.field.as_deref().unwrap_or_default(),
+                    c.graphql_type
+                );
+            }
+            FieldRef::Relation(i) => {
+                let Some(r) = t.relations.get(i) else {
+                    continue;
+                };
+                description(out, "  ", r.description.as_deref());
+                let args = match r.kind {
+                    crate::model::RelationKind::HasMany => list_args(&model.types[r.target].name),
+                    crate::model::RelationKind::BelongsTo => String::new(),
+                };
+                let _ = writeln!(out, "  {}{args}: {}", r.field, r.graphql_type);
+            }
+        }
+    }
+    description(out, "  ", Some(CURSOR_DOC));
+    out.push_str("  _cursor: String!\n}\n\n");
+}
+
+fn filter_inputs(out: &mut String, model: &Model, t: &TableType) {
+    let n = &t.name;
+    let fields: Vec<(&str, Kind)> = t
+        .columns
+        .iter()
+        .filter_map(|c| c.field.as_deref().map(|f| (f, c.kind)))
+        .collect();
+    let _ = writeln!(
+        out,
+        "\"Filter on {n} rows; fields combine with AND.\"\ninput {n}Where {{"
+    );
+    for (field, kind) in &fields {
+        let _ = writeln!(out, "  {field}: {}", filter_name(model, *kind));
+    }
+    let _ = writeln!(
+        out,
+        "  and: [{n}Where!]\n  or: [{n}Where!]\n  not: {n}Where\n}}\n"
+    );
+    let _ = writeln!(
+        out,
+        "\"One ordering key for {n} lists; the key `{}` always breaks ties.\"\ninput {n}OrderBy {{\n  field: {n}OrderField!\n  direction: SortDirection = ASC\n}}\n",
+        t.columns[t.key_column].field.as_deref().unwrap_or("id")
+    );
+    let _ = writeln!(out, "enum {n}OrderField {{");
+    for (field, _) in fields.iter().filter(|(_, k)| *k != Kind::Json) {
+        let _ = writeln!(out, "  {field}");
+    }
+    out.push_str("}\n\n");
+}
+
+fn filter_name(model: &Model, kind: Kind) -> String {
+    match kind {
+        Kind::Id | Kind::ForeignKey => "IDFilter".into(),
+        Kind::Int => "IntFilter".into(),
+        Kind::Float => "FloatFilter".into(),
+        Kind::String => "StringFilter".into(),
+        Kind::Boolean => "BooleanFilter".into(),
+        Kind::DateTime => "DateTimeFilter".into(),
+        Kind::Json => "JSONFilter".into(),
+        Kind::Enum(i) => format!("{}Filter", model.enums[i].name),
+    }
+}
+
+/// A description line (or block string when it spans lines), indented like its definition.
+fn description(out: &mut String, indent: &str, text: Option<&str>) {
+    let Some(text) = text else { return };
+    if text.contains('\n') {
+        let _ = writeln!(out, "{indent}\"\"\"");
+        for line in text.lines() {
+            let _ = writeln!(out, "{indent}{}", line.replace("\"\"\"", "\\\"\"\""));
+        }
+        let _ = writeln!(out, "{indent}\"\"\"");
+    } else {
+        let escaped = text.replace('\\', "\\\\").replace('"', "\\\"");
+        let _ = writeln!(out, "{indent}\"{escaped}\"");
+    }
+}
