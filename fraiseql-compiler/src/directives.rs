@@ -33,10 +33,10 @@ impl Location {
         match self {
             Location::Schema => "the schema definition",
             Location::Type => "a type",
-            Location::ScalarField => "a scalar field",
-            Location::RelationField => "a relation field",
+            Location::ScalarField => "a scalar or enum field",
+            Location::RelationField => "a relation field (typed with a table type)",
             Location::QueryField => "a Query field",
-            Location::Other => "this definition",
+            Location::Other => "not a place for FraiseQL directives",
         }
     }
 }
@@ -277,7 +277,7 @@ pub fn check(
                     file,
                     directive.position,
                     format!(
-                        "@{name} is not allowed on {} ({subject})",
+                        "@{name} is not allowed on {subject}, which is {}",
                         location.describe()
                     ),
                 )
@@ -362,7 +362,7 @@ fn check_args(
                 file,
                 pos,
                 format!(
-                    "@{} on {subject} is missing its required argument {}: {}",
+                    "@{} on {subject} is missing its required argument {}: {}!",
                     spec.name,
                     arg.name,
                     arg.ty.describe()

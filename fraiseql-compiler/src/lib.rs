@@ -3,10 +3,7 @@
 //! user's crate `include!`s. `build.rs` calls [`build`]; `fraiseql-macros` and tests call
 //! [`compile_sources`].
 //!
-//! ```no_run
-//! // build.rs
-//! fn main() { fraiseql_compiler::build("schema") }
-//! ```
+//! A crate's whole `build.rs` is `fn main() { fraiseql_compiler::build("schema") }`.
 //!
 //! Naming defaults: a table is the snake_case of its type name (`BlogPost` -> `blog_post`, not
 //! pluralised; use `@table(name:)`), a column the snake_case of its field (`createdAt` ->

@@ -63,6 +63,8 @@ pub(crate) struct Ctx<'d> {
     pub tables: HashMap<&'d str, usize>,
     /// Every declared or built-in type name, for "did you mean".
     pub known_types: Vec<&'d str>,
+    /// Declared custom scalars: already reported, so fields using them are not reported again.
+    pub custom_scalars: Vec<&'d str>,
 }
 
 impl<'d> Ctx<'d> {
@@ -187,6 +189,7 @@ fn collect<'d>(documents: &'d [(String, Document<'static, String>)]) -> Ctx<'d> 
         schema_defs: Vec::new(),
         tables: HashMap::new(),
         known_types: BUILTIN_SCALARS.iter().map(|(n, _)| *n).collect(),
+        custom_scalars: Vec::new(),
     };
     // Where each type name was first defined, for duplicate reports.
     let mut defined: HashMap<&str, (&str, Pos)> = HashMap::new();
@@ -236,6 +239,7 @@ fn collect<'d>(documents: &'d [(String, Document<'static, String>)]) -> Ctx<'d> 
                             ctx.error(file, s.position, message).hint = Some(
                                 "use one of ID, Int, Float, String, Boolean, DateTime, JSON".into(),
                             );
+                            ctx.custom_scalars.push(s.name.as_str());
                         }
                         continue;
                     }

@@ -73,6 +73,7 @@ pub(crate) fn root_fields(
         let Some(&target) = ctx.tables.get(s.name) else {
             if !ctx.objects.iter().any(|o| o.def.name == s.name)
                 && !ctx.known_types.contains(&s.name)
+                && !ctx.custom_scalars.contains(&s.name)
             {
                 let hint = ctx.suggest_type(s.name);
                 ctx.error(
@@ -81,8 +82,15 @@ pub(crate) fn root_fields(
                     format!("{subject} has unknown type {}", s.name),
                 )
                 .hint = hint;
-            } else if !ctx.objects.iter().any(|o| o.def.name == s.name) {
-                bad_shape(ctx, file, field.position, &subject, s.name);
+            } else if !ctx.objects.iter().any(|o| o.def.name == s.name)
+                && !ctx.custom_scalars.contains(&s.name)
+            {
+                let message = format!(
+                    "{subject} returns {}; Query fields return a table type",
+                    s.name
+                );
+                ctx.error(file, field.position, message).hint =
+                    Some("custom resolvers are not supported yet".into());
             }
             continue;
         };

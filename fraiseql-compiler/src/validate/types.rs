@@ -246,6 +246,7 @@ fn fields(
     let owner = draft.table.name.clone();
     let mut seen = HashSet::new();
     let mut key = None;
+    let mut id_field = false;
     for field in fields {
         let subject = format!("{owner}.{}", field.name);
         if !seen.insert(field.name.as_str()) {
@@ -284,6 +285,7 @@ fn fields(
             let directives =
                 ctx.directives(&file, &subject, Location::ScalarField, &field.directives);
             if field.name == "id" {
+                id_field = true;
                 if written(&field.field_type) != "ID!" {
                     let message = format!(
                         "{subject} must be the key, ID!, not {}",
@@ -367,7 +369,9 @@ fn fields(
                 field.position,
                 format!("{subject} uses type Query, which is the root type"),
             );
-        } else if !ctx.objects.iter().any(|o| o.def.name == s.name) {
+        } else if !ctx.objects.iter().any(|o| o.def.name == s.name)
+            && !ctx.custom_scalars.contains(&s.name)
+        {
             // Object types without @table are reported at their definition.
             let message = format!("{subject} has unknown type {}", s.name);
             let hint = ctx.suggest_type(s.name);
@@ -376,6 +380,8 @@ fn fields(
     }
     match key {
         Some(k) => draft.table.key_column = k,
+        // A mistyped `id` field was reported where it is written.
+        None if id_field => {}
         None => {
             let message = format!("table type {owner} has no id: ID! field");
             ctx.error(&file, draft.table.source_pos(), message).hint =
