@@ -28,14 +28,20 @@ const NESTED: &str =
 #[test]
 fn nested_query_is_three_statements_on_postgres() {
     let text = explain(NESTED, Dialect::Postgres);
-    assert!(text.starts_with("query (anonymous): 3 SQL statement(s) on PostgreSQL"), "{text}");
+    assert!(
+        text.starts_with("query (anonymous): 3 SQL statement(s) on PostgreSQL"),
+        "{text}"
+    );
     insta::assert_snapshot!(text);
 }
 
 #[test]
 fn nested_query_is_three_statements_on_sqlite() {
     let text = explain(NESTED, Dialect::Sqlite);
-    assert!(text.starts_with("query (anonymous): 3 SQL statement(s) on SQLite"), "{text}");
+    assert!(
+        text.starts_with("query (anonymous): 3 SQL statement(s) on SQLite"),
+        "{text}"
+    );
     insta::assert_snapshot!(text);
 }
 
@@ -50,7 +56,10 @@ fn filters_orders_and_cursors_are_bound_never_inlined() {
            }"#,
         Dialect::Postgres,
     );
-    assert!(!text.contains("example.com\" "), "a literal leaked into SQL: {text}");
+    assert!(
+        !text.contains("example.com\" "),
+        "a literal leaked into SQL: {text}"
+    );
     insta::assert_snapshot!(text);
 }
 
@@ -61,7 +70,10 @@ fn a_keyset_cursor_becomes_a_bound_predicate() {
         r#"{ users(limit: 5, orderBy: [{field: name}], after: "eyJrIjpbIm5hbWUiLCJpZCJdLCJ2IjpbIkFsaWNlIiwiMTciXX0") { id } }"#,
         Dialect::Sqlite,
     );
-    assert!(text.contains(r#"(t."name" > $1) OR (t."name" = $2 AND t."id" > $3)"#), "{text}");
+    assert!(
+        text.contains(r#"(t."name" > $1) OR (t."name" = $2 AND t."id" > $3)"#),
+        "{text}"
+    );
     insta::assert_snapshot!(text);
 }
 
@@ -95,7 +107,10 @@ fn a_variable_that_shapes_the_filter_builds_sql_per_request() {
 
 #[test]
 fn cache_policies_and_routes_are_shown() {
-    let text = explain("{ user(id: 1) { id posts { id } } posts(limit: 1) { id author { id } } }", Dialect::Postgres);
+    let text = explain(
+        "{ user(id: 1) { id posts { id } } posts(limit: 1) { id author { id } } }",
+        Dialect::Postgres,
+    );
     assert!(text.contains("public, max-age=3600"), "{text}");
     assert!(text.contains("replica (max lag 5000 ms)"), "{text}");
     insta::assert_snapshot!(text);
