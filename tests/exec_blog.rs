@@ -5,7 +5,7 @@
 
 #[allow(dead_code)]
 mod schema {
-    include!("../src/reference_generated_blog.rs");
+    include!(concat!(env!("OUT_DIR"), "/fraiseql_schema.rs"));
 }
 
 use apollo_compiler::request::coerce_variable_values;

@@ -3,7 +3,7 @@
 
 #[allow(dead_code)]
 mod schema {
-    include!("../src/reference_generated_blog.rs");
+    include!(concat!(env!("OUT_DIR"), "/fraiseql_schema.rs"));
 }
 
 use apollo_compiler::ExecutableDocument;
