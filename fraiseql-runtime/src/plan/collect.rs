@@ -157,11 +157,7 @@ fn conditions_of(directives: &DirectiveList) -> Option<Vec<Condition>> {
             continue;
         };
         match directive.specified_argument_by_name("if").map(|v| &**v) {
-            Some(apollo_compiler::ast::Value::Boolean(b)) => {
-                if *b != included_when {
-                    return None;
-                }
-            }
+            Some(apollo_compiler::ast::Value::Boolean(b)) if *b != included_when => return None,
             Some(apollo_compiler::ast::Value::Variable(variable)) => conditions.push(Condition {
                 variable: variable.clone(),
                 // @skip(if: $v) includes when $v is false; @include(if: $v) when it is true.

@@ -142,7 +142,7 @@ impl OperationPlan {
                 name => match planner.root_fetch(name, &collected) {
                     Ok(kind) => kind,
                     Err(e) => {
-                        errors.push(e);
+                        errors.push(*e);
                         continue;
                     }
                 },
@@ -200,7 +200,11 @@ struct Planner<'a> {
 }
 
 impl Planner<'_> {
-    fn root_fetch(&self, name: &str, collected: &Collected<'_>) -> Result<RootKind, GraphQLError> {
+    fn root_fetch(
+        &self,
+        name: &str,
+        collected: &Collected<'_>,
+    ) -> Result<RootKind, Box<GraphQLError>> {
         let field = collected.field();
         let Some(root) = self.model.root_field(name) else {
             return Err(self.error(field, format!("field `Query.{name}` has no resolver")));
@@ -235,7 +239,7 @@ impl Planner<'_> {
         route: Route,
         cache: Option<CachePolicy>,
         link: Option<RelationLink>,
-    ) -> Result<FetchNode, GraphQLError> {
+    ) -> Result<FetchNode, Box<GraphQLError>> {
         let ty: &TypeModel = &self.model.types[type_index];
         let mut selected = vec![false; ty.columns.len()];
         selected[ty.key_column] = true;
@@ -324,11 +328,15 @@ impl Planner<'_> {
         })
     }
 
-    fn error(&self, field: &Node<Field>, message: String) -> GraphQLError {
-        GraphQLError::new(message, field.location(), &self.document.sources)
+    fn error(&self, field: &Node<Field>, message: String) -> Box<GraphQLError> {
+        Box::new(GraphQLError::new(
+            message,
+            field.location(),
+            &self.document.sources,
+        ))
     }
 
-    fn input_error(&self, field: &Node<Field>, message: String) -> GraphQLError {
+    fn input_error(&self, field: &Node<Field>, message: String) -> Box<GraphQLError> {
         let mut error = self.error(
             field,
             format!("invalid argument on `{}`: {message}", field.name),
