@@ -6,7 +6,11 @@
 //! `postgres.rs`, so the rest of the runtime never names a diesel connection type.
 
 mod bind;
+pub mod check;
+mod introspect;
+pub mod migrate;
 mod postgres;
+pub mod seed;
 mod sqlite;
 mod text_rows;
 mod trace;
@@ -15,6 +19,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use bind::Bind;
+pub use check::SchemaDrift;
+pub use seed::SeedReport;
 pub use trace::TRACE_ENV as SQLITE_TRACE_ENV;
 
 use crate::model::Dialect;
@@ -209,6 +215,9 @@ pub struct Session {
     inner: SessionInner,
 }
 
+// One session exists per request and is never stored in bulk, so the size difference costs
+// nothing worth a heap allocation per request.
+#[allow(clippy::large_enum_variant)]
 enum SessionInner {
     Sqlite(sqlite::SqliteSession),
     Postgres(postgres::PgSession),
