@@ -270,18 +270,20 @@ async fn sqlite_pool_exhaustion_is_a_timeout() {
 }
 
 #[test]
-fn postgres_connections_outlive_the_runtime_that_opened_them() {
+fn postgres_connections_work_from_any_runtime() {
     let pg = TestPg::new("connect_runtimes");
-    let db = tokio::runtime::Builder::new_current_thread()
+    // Runtime A opens the only connection, then stays alive but idle (nothing drives it), as a
+    // CLI's startup runtime or a busy worker would.
+    let opener = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .unwrap()
-        .block_on(async {
-            let db = pg.connect(&settings(1, 2000)).await;
-            db.ping(Duration::from_secs(2)).await.unwrap();
-            db
-        });
-    // That runtime is gone; the pooled connection it opened serves other runtimes.
+        .unwrap();
+    let db = opener.block_on(async {
+        let db = pg.connect(&settings(1, 2000)).await;
+        db.ping(Duration::from_secs(2)).await.unwrap();
+        db
+    });
+    // Other runtimes use that same pooled connection; it must not depend on A being polled.
     for _ in 0..2 {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -289,9 +291,24 @@ fn postgres_connections_outlive_the_runtime_that_opened_them() {
             .unwrap();
         runtime.block_on(async {
             let mut session = db.session().await.unwrap();
-            session.execute_batch("SELECT 1").await.unwrap();
+            let query = session.execute_batch("SELECT 1");
+            tokio::time::timeout(Duration::from_secs(3), query)
+                .await
+                .expect("the statement does not wait for runtime A")
+                .unwrap();
         });
     }
+    // After A is gone too.
+    drop(opener);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut session = db.session().await.unwrap();
+        session.execute_batch("SELECT 1").await.unwrap();
+    });
 }
 
 #[tokio::test]
