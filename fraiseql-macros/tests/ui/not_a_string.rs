@@ -1,0 +1,5 @@
+mod schema {
+    fraiseql_macros::schema!(schema);
+}
+
+fn main() {}
