@@ -1,0 +1,177 @@
+//! Test support: runs the real server binary on a free loopback port with its own SQLite file
+//! (or whatever `DATABASE_URL` a test passes) and talks HTTP to it.
+
+#![allow(dead_code)] // each test file uses a different part
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Path of the server binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_fraiseql-blog");
+
+/// A running server, killed on drop.
+pub struct TestServer {
+    child: Child,
+    pub base: String,
+    pub dir: PathBuf,
+    client: reqwest::blocking::Client,
+}
+
+/// A fresh temporary folder for one test.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("fraiseql-test-{tag}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl TestServer {
+    /// Starts `serve` with a fresh SQLite file unless `envs` sets `DATABASE_URL`.
+    pub fn start(envs: &[(&str, &str)]) -> TestServer {
+        let dir = temp_dir("server");
+        let port = free_port();
+        let mut cmd = Command::new(BIN);
+        cmd.arg("serve")
+            .env_remove("DATABASE_URL")
+            .env_remove("DATABASE_URL_PRIMARY")
+            .env("DATABASE_URL", format!("sqlite://{}", dir.join("blog.db").display()))
+            .env("FRAISEQL_BIND", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("spawn the server binary");
+        let mut server = TestServer {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            dir,
+            client: reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("http client"),
+        };
+        server.wait_live();
+        server
+    }
+
+    fn wait_live(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let mut stderr = String::new();
+                if let Some(mut e) = self.child.stderr.take() {
+                    let _ = e.read_to_string(&mut stderr);
+                }
+                panic!("server exited early ({status}):\n{stderr}");
+            }
+            if let Ok(r) = self.client.get(format!("{}/health/live", self.base)).send() {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server did not become live within 60 s");
+    }
+
+    /// POSTs a JSON body to /graphql; returns status, headers and the JSON body.
+    pub fn post_json(&self, body: Value) -> (u16, reqwest::header::HeaderMap, Value) {
+        let r = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .expect("POST /graphql");
+        split(r)
+    }
+
+    /// Runs a query over POST and returns the JSON body (asserting HTTP 200).
+    pub fn query(&self, query: &str, variables: Value) -> Value {
+        let (status, _, body) = self.post_json(serde_json::json!({"query": query, "variables": variables}));
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// POSTs raw bytes with a content type.
+    pub fn post_raw(&self, content_type: &str, body: &str) -> (u16, reqwest::header::HeaderMap, Value) {
+        let r = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .header("content-type", content_type)
+            .body(body.to_string())
+            .send()
+            .expect("POST /graphql");
+        split(r)
+    }
+
+    /// GETs a path (with query string) with an Accept header; returns status, headers, text.
+    pub fn get(&self, path_and_query: &str, accept: &str) -> (u16, reqwest::header::HeaderMap, String) {
+        let r = self
+            .client
+            .get(format!("{}{}", self.base, path_and_query))
+            .header("accept", accept)
+            .send()
+            .expect("GET");
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        (status, headers, r.text().unwrap_or_default())
+    }
+
+    /// The value of one Prometheus metric line (first match of `name` with any labels).
+    pub fn metric(&self, name: &str) -> f64 {
+        let (_, _, text) = self.get("/metrics", "text/plain");
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .find(|l| l.split(['{', ' ']).next() == Some(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn split(r: reqwest::blocking::Response) -> (u16, reqwest::header::HeaderMap, Value) {
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let text = r.text().unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, headers, body)
+}
+
+/// Runs the binary with `args` (no server) and returns its output.
+pub fn run_cli(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("DATABASE_URL_PRIMARY")
+        .env("RUST_LOG", "warn");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run the binary")
+}
