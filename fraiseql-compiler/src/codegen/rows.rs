@@ -32,12 +32,10 @@ pub(crate) fn row_ident(t: &TableType) -> Ident {
     format_ident!("{}Row", t.name)
 }
 
-/// `__FRAISEQL_USER_ROWS` for `User`.
+/// `__FRAISEQL_ROWS_User` for `User`.
 pub(crate) fn loader_ident(t: &TableType) -> Ident {
-    format_ident!(
-        "__FRAISEQL_{}_ROWS",
-        crate::naming::snake_case(&t.name).to_uppercase()
-    )
+    // The type name verbatim: type names are unique, their upper-case forms need not be.
+    format_ident!("__FRAISEQL_ROWS_{}", t.name)
 }
 
 pub(crate) fn impl_row_tokens(t: &TableType) -> TokenStream {
@@ -66,6 +64,7 @@ pub(crate) fn impl_row_tokens(t: &TableType) -> TokenStream {
             #row_trait
         };
 
+        #[allow(non_upper_case_globals)]
         static #loader: ::fraiseql_runtime::__private::row::TableRows<#row> =
             ::fraiseql_runtime::__private::row::TableRows::new();
     }

@@ -5,7 +5,7 @@
 use super::types::Draft;
 use super::{source, Ctx};
 use crate::model::{Column, Index, Kind, Relation, RelationKind, Shard, ShardStrategy};
-use crate::naming::{did_you_mean, is_plain_identifier};
+use crate::naming::{did_you_mean, is_plain_identifier, is_unusable_rust_field};
 
 pub(crate) fn resolve(ctx: &mut Ctx<'_>, drafts: &mut [Draft]) {
     add_foreign_key_columns(ctx, drafts);
@@ -20,8 +20,12 @@ fn add_foreign_key_columns(ctx: &mut Ctx<'_>, drafts: &mut [Draft]) {
     for draft in drafts.iter_mut() {
         for p in draft.pending.iter().filter(|p| !p.list) {
             let subject = format!("{}.{}", draft.table.name, p.field);
-            if !is_plain_identifier(&p.foreign_key) {
-                let message = format!("@relation on {subject} names column \"{}\", which is not a plain SQL identifier", p.foreign_key);
+            let fk = p.foreign_key.as_str();
+            if !is_plain_identifier(fk)
+                || is_unusable_rust_field(fk)
+                || fk.starts_with("__fraiseql")
+            {
+                let message = format!("@relation on {subject} names column \"{fk}\", which is not a usable column name");
                 ctx.error(&draft.file, p.pos, message);
                 continue;
             }

@@ -13,6 +13,9 @@ use crate::model::{
 };
 use crate::naming::{is_plain_identifier, is_unusable_rust_field, snake_case};
 
+/// Field names the generated API uses on a table type or its `<Type>Where` input.
+const RESERVED_FIELDS: &[&str] = &["_cursor", "and", "or", "not"];
+
 /// A table type being built: relations wait for [`super::relations`].
 pub(crate) struct Draft {
     pub table: TableType,
@@ -251,6 +254,13 @@ fn fields(
         let subject = format!("{owner}.{}", field.name);
         if !seen.insert(field.name.as_str()) {
             ctx.error(&file, field.position, format!("duplicate field {subject}"));
+            continue;
+        }
+        if RESERVED_FIELDS.contains(&field.name.as_str()) || field.name.starts_with("__") {
+            let message = format!("field name {subject} is reserved");
+            ctx.error(&file, field.position, message).hint = Some(
+                "the API adds `_cursor` to every table type, and `and`, `or`, `not` to its Where input".into(),
+            );
             continue;
         }
         if !field.arguments.is_empty() {
