@@ -1,10 +1,9 @@
+//! The demo FraiseQL server: `schema/blog.graphql`, compiled by `build.rs`.
+
 mod schema {
     include!(concat!(env!("OUT_DIR"), "/fraiseql_schema.rs"));
 }
 
-fn main() {
-    match fraiseql_runtime::schema::ApiSchema::load(&schema::SCHEMA) {
-        Ok(api) => println!("ok: {} types", api.schema.types.len()),
-        Err(e) => println!("{e}"),
-    }
+fn main() -> std::process::ExitCode {
+    fraiseql_runtime::cli::main(&schema::SCHEMA)
 }

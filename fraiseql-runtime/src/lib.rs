@@ -1,8 +1,13 @@
 //! FraiseQL's runtime: serves GraphQL over HTTP from SQL for a schema that `fraiseql-compiler`
 //! compiled into a [`model::SchemaModel`]. See `ARCHITECTURE.md` for the path of a request.
 
+pub mod cli;
+pub mod config;
 pub mod db;
 pub mod exec;
+pub mod graphql;
+pub mod http;
+pub mod metrics;
 pub mod model;
 pub mod plan;
 pub mod playground;

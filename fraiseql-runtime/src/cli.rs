@@ -1,0 +1,293 @@
+//! The command line of every FraiseQL server binary: `serve` (the default), `migrate`, `seed`,
+//! `check`, `explain` and `print-schema`. A user's `main` is one call to [`main`].
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use apollo_compiler::ExecutableDocument;
+use clap::{Parser, Subcommand};
+
+use crate::config::{self, Config};
+use crate::db::{self, Database, DatabaseUrl, PoolSettings};
+use crate::graphql::GraphqlService;
+use crate::http::{self, AppState};
+use crate::metrics::Metrics;
+use crate::model::SchemaModel;
+use crate::plan::OperationPlan;
+use crate::schema::ApiSchema;
+
+/// Exit code for configuration the server cannot use.
+const EXIT_CONFIG: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    about = "A FraiseQL GraphQL server compiled from schema/*.graphql",
+    version
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve GraphQL over HTTP (the default). Configuration: DATABASE_URL, FRAISEQL_BIND, RUST_LOG.
+    Serve,
+    /// Add missing tables, columns and indexes (never drops anything; safe to re-run).
+    Migrate {
+        /// Print the DDL instead of running it.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Insert the deterministic demo data into empty tables.
+    Seed {
+        /// Multiply every type's demo row count (benchmarks use 10).
+        #[arg(long, default_value_t = 1)]
+        scale: u32,
+    },
+    /// Check that the database has every table and column the schema needs.
+    Check,
+    /// Show the SQL statements a query document runs, with routes and cache policies.
+    Explain {
+        /// A file holding one GraphQL query document.
+        file: PathBuf,
+        /// Variables as a JSON object (checked against the operation's variable types).
+        #[arg(long)]
+        variables: Option<String>,
+        /// The operation to explain when the document has several.
+        #[arg(long)]
+        operation: Option<String>,
+    },
+    /// Print the API schema (SDL with the generated arguments and input types).
+    PrintSchema,
+}
+
+/// Runs the command line for `model`; the whole `main` of a FraiseQL server binary.
+pub fn main(model: &'static SchemaModel) -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::PrintSchema => {
+            print!("{}", model.api_sdl);
+            ExitCode::SUCCESS
+        }
+        Command::Explain {
+            file,
+            variables,
+            operation,
+        } => explain(model, &file, variables.as_deref(), operation.as_deref()),
+        Command::Serve => with_runtime(serve(model)),
+        Command::Migrate { dry_run } => with_runtime(migrate(model, dry_run)),
+        Command::Seed { scale } => with_runtime(seed(model, scale)),
+        Command::Check => with_runtime(check(model)),
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn with_runtime(future: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+    // actix-web's system runtime is a tokio runtime; every command runs on one so the database
+    // layer (tokio-based) works the same way for `serve` and the one-shot commands.
+    match actix_web::rt::System::new().block_on(async { Ok::<_, std::io::Error>(future.await) }) {
+        Ok(code) => code,
+        Err(e) => fail(format!("cannot start the runtime: {e}")),
+    }
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+fn config_error(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_CONFIG)
+}
+
+async fn connect(url: &DatabaseUrl, pool: &PoolSettings) -> Result<Database, ExitCode> {
+    Database::connect(url, pool)
+        .await
+        .map_err(|e| fail(format!("{e}")))
+}
+
+async fn database_from_env() -> Result<Database, ExitCode> {
+    let url = config::database_url(&|name| std::env::var(name).ok()).map_err(config_error)?;
+    connect(&url, &PoolSettings::default()).await
+}
+
+async fn serve(model: &'static SchemaModel) -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => return config_error(e),
+    };
+    let api = match ApiSchema::load(model) {
+        Ok(api) => Arc::new(api),
+        Err(e) => return fail(e),
+    };
+    let new_sqlite_file =
+        matches!(&config.database_url, DatabaseUrl::Sqlite { path } if !path.exists());
+    let database = match connect(&config.database_url, &config.pool).await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    if new_sqlite_file {
+        // The embedded default: a new file is created, migrated and seeded.
+        if let Err(e) = db::migrate::migrate(model, &database, false).await {
+            return fail(format!("cannot migrate the new database: {e}"));
+        }
+        match db::seed::seed_if_empty(model, &database, 1).await {
+            Ok(Some(report)) => tracing::info!("new database: {report}"),
+            Ok(None) => {}
+            Err(e) => return fail(format!("cannot seed the new database: {e}")),
+        }
+    } else if let Err(drift) = db::check::check(model, &database).await {
+        eprintln!("error: the database does not match the schema:");
+        for line in drift.to_string().lines() {
+            eprintln!("  - {line}");
+        }
+        eprintln!(
+            "hint: run \"{} migrate\" to add what is missing",
+            binary_name()
+        );
+        return ExitCode::FAILURE;
+    }
+    let metrics = match Metrics::new() {
+        Ok(m) => Arc::new(m),
+        Err(e) => return fail(e),
+    };
+    let state = AppState {
+        service: GraphqlService::new(api, database, metrics.clone()),
+        metrics,
+        schema_hash: model.hash,
+    };
+    match http::serve(&config, state).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("cannot serve on {}: {e}", config.bind)),
+    }
+}
+
+async fn migrate(model: &'static SchemaModel, dry_run: bool) -> ExitCode {
+    let database = match database_from_env().await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    match db::migrate::migrate(model, &database, dry_run).await {
+        Ok(statements) if statements.is_empty() => {
+            println!("nothing to do: the database already has every table, column and index");
+            ExitCode::SUCCESS
+        }
+        Ok(statements) => {
+            for statement in &statements {
+                println!("{statement};");
+            }
+            if !dry_run {
+                eprintln!("applied {} statement(s)", statements.len());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format!("migrate failed: {e}")),
+    }
+}
+
+async fn seed(model: &'static SchemaModel, scale: u32) -> ExitCode {
+    let database = match database_from_env().await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    match db::seed::seed_scaled(model, &database, scale.max(1)).await {
+        Ok(report) => {
+            println!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+async fn check(model: &'static SchemaModel) -> ExitCode {
+    let database = match database_from_env().await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    match db::check::check(model, &database).await {
+        Ok(()) => {
+            println!("ok: the database matches the schema");
+            ExitCode::SUCCESS
+        }
+        Err(drift) => {
+            for line in drift.to_string().lines() {
+                println!("- {line}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn explain(
+    model: &'static SchemaModel,
+    file: &std::path::Path,
+    variables: Option<&str>,
+    operation_name: Option<&str>,
+) -> ExitCode {
+    let url = match config::database_url(&|name| std::env::var(name).ok()) {
+        Ok(url) => url,
+        Err(e) => return config_error(e),
+    };
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(e) => return fail(format!("cannot read {}: {e}", file.display())),
+    };
+    let api = match ApiSchema::load(model) {
+        Ok(api) => api,
+        Err(e) => return fail(e),
+    };
+    let document = match ExecutableDocument::parse_and_validate(&api.schema, text, file) {
+        Ok(document) => document,
+        Err(e) => return fail(format!("the document is not valid:\n{}", e.errors)),
+    };
+    let operation = match document.operations.get(operation_name) {
+        Ok(op) => op,
+        Err(e) => return fail(e.message()),
+    };
+    if let Some(variables) = variables {
+        let values = match serde_json::from_str(variables) {
+            Ok(v) => v,
+            Err(e) => return fail(format!("--variables is not a JSON object: {e}")),
+        };
+        if let Err(e) =
+            apollo_compiler::request::coerce_variable_values(&api.schema, operation, &values)
+        {
+            return fail(format!("--variables: {}", e.message()));
+        }
+    }
+    match OperationPlan::build(&api, &document, operation, url.dialect()) {
+        Ok(plan) => {
+            print!("{}", plan.explain());
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            for e in errors {
+                eprintln!("error: {}", e.message);
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn binary_name() -> String {
+    std::env::args()
+        .next()
+        .and_then(|a| {
+            std::path::Path::new(&a)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "fraiseql".to_string())
+}

@@ -1,0 +1,159 @@
+//! `/graphql` over HTTP: parameters from POST JSON or a GET query string, the response media type
+//! from `Accept`, and status codes per the GraphQL-over-HTTP specification. Browsers asking for
+//! HTML get the playground.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::AppState;
+use crate::graphql::{errors, GraphqlRequest, Outcome, Transport};
+use crate::playground;
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+/// `POST /graphql`.
+pub async fn post(
+    request: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let media = response_media(&request);
+    let content_type = header_text(&request, header::CONTENT_TYPE);
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence != JSON && essence != GRAPHQL_RESPONSE_JSON {
+        let body = errors::body(&[errors::plain(
+            "send the request as Content-Type: application/json",
+            errors::BAD_REQUEST,
+        )]);
+        return respond(
+            &state,
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            body,
+        );
+    }
+    match GraphqlRequest::from_json(&body) {
+        Ok(params) => outcome(
+            &state,
+            state.service.handle(params, Transport::Post).await,
+            media,
+        ),
+        Err(e) => bad_request(&state, media, e.to_string()),
+    }
+}
+
+/// `GET /graphql`: a query in the query string, or the playground for a browser.
+pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let query_string = request.query_string();
+    let has_query = url::form_urlencoded::parse(query_string.as_bytes()).any(|(k, _)| k == "query");
+    if !has_query && header_text(&request, header::ACCEPT).contains("text/html") {
+        return HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(playground::PAGE_HTML);
+    }
+    let media = response_media(&request);
+    match GraphqlRequest::from_query_string(query_string) {
+        Ok(params) => outcome(
+            &state,
+            state.service.handle(params, Transport::Get).await,
+            media,
+        ),
+        Err(e) => bad_request(&state, media, e.to_string()),
+    }
+}
+
+/// Any other method on `/graphql`.
+pub async fn other_method(state: web::Data<AppState>) -> HttpResponse {
+    let body = errors::body(&[errors::plain("use GET or POST", errors::METHOD_NOT_ALLOWED)]);
+    let mut response = respond(
+        &state,
+        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+        JSON,
+        body,
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+    response
+}
+
+/// `GET /playground/{file}`: the playground's own assets, embedded in the binary.
+pub async fn playground_asset(file: web::Path<String>) -> HttpResponse {
+    match playground::asset(&file) {
+        Some((content_type, bytes)) => HttpResponse::Ok()
+            .content_type(content_type)
+            .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+            .body(bytes),
+        None => HttpResponse::NotFound().finish(),
+    }
+}
+
+fn outcome(state: &AppState, outcome: Outcome, media: &'static str) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    let modern = media == GRAPHQL_RESPONSE_JSON;
+    match outcome {
+        Outcome::BadRequest(body) => respond(state, StatusCode::BAD_REQUEST, media, body),
+        Outcome::MethodNotAllowed(body) => {
+            let mut response = respond(state, StatusCode::METHOD_NOT_ALLOWED, media, body);
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            response
+        }
+        // The spec: a request error is 4xx with graphql-response+json; legacy application/json
+        // clients get 200 with the errors in the body.
+        Outcome::NotExecuted(body) if modern => {
+            respond(state, StatusCode::BAD_REQUEST, media, body)
+        }
+        Outcome::NotExecuted(body) => respond(state, StatusCode::OK, media, body),
+        Outcome::Executed(result) if result.request_error && modern => {
+            respond(state, StatusCode::BAD_REQUEST, media, result.body)
+        }
+        Outcome::Executed(result) => respond(state, StatusCode::OK, media, result.body),
+    }
+}
+
+fn bad_request(state: &AppState, media: &'static str, message: String) -> HttpResponse {
+    let body = errors::body(&[errors::plain(message, errors::BAD_REQUEST)]);
+    respond(state, actix_web::http::StatusCode::BAD_REQUEST, media, body)
+}
+
+fn respond(
+    state: &AppState,
+    status: actix_web::http::StatusCode,
+    media: &'static str,
+    body: Vec<u8>,
+) -> HttpResponse {
+    state
+        .metrics
+        .http_requests
+        .with_label_values(&[status.as_str()])
+        .inc();
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, format!("{media}; charset=utf-8")))
+        .body(body)
+}
+
+/// `application/graphql-response+json` when the client accepts it, else `application/json`.
+fn response_media(request: &HttpRequest) -> &'static str {
+    if header_text(request, header::ACCEPT).contains(GRAPHQL_RESPONSE_JSON) {
+        GRAPHQL_RESPONSE_JSON
+    } else {
+        JSON
+    }
+}
+
+fn header_text(request: &HttpRequest, name: header::HeaderName) -> String {
+    request
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}

@@ -1,0 +1,35 @@
+//! Health endpoints for load balancers and orchestrators. Liveness never touches the database
+//! (a database outage must not restart every instance); readiness does.
+
+use std::time::Duration;
+
+use actix_web::{web, HttpResponse};
+
+use super::AppState;
+
+/// How long readiness waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// `GET /health/live`: the process is up and serving.
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "live"}))
+}
+
+/// `GET /health/ready`: 200 when the database answers within a second, else 503.
+pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    match state.service.database().ping(READY_TIMEOUT).await {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({
+            "status": "ready",
+            "schema": state.schema_hash,
+            "database": "ok",
+        })),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: database not answering");
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({
+                "status": "unavailable",
+                "schema": state.schema_hash,
+                "database": "down",
+            }))
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! The HTTP surface (actix-web): `POST/GET /graphql` (GraphQL over HTTP, with the playground for
+//! browsers), `/playground/*` assets, `/health/live`, `/health/ready` and `/metrics`.
+
+mod graphql_route;
+mod health;
+
+use std::sync::Arc;
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+
+use crate::config::Config;
+use crate::graphql::GraphqlService;
+use crate::metrics::Metrics;
+
+/// Largest request body accepted (a GraphQL document with variables).
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler shares.
+pub struct AppState {
+    /// The GraphQL service.
+    pub service: GraphqlService,
+    /// The metrics registry.
+    pub metrics: Arc<Metrics>,
+    /// Schema hash reported by `/health/ready`.
+    pub schema_hash: &'static str,
+}
+
+/// Serves until SIGINT/SIGTERM, then stops accepting and finishes in-flight requests.
+pub async fn serve(config: &Config, state: AppState) -> std::io::Result<()> {
+    let state = web::Data::new(state);
+    tracing::info!(bind = %config.bind, "serving GraphQL at http://{}/graphql", config.bind);
+    HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .route("/graphql", web::post().to(graphql_route::post))
+            .route("/graphql", web::get().to(graphql_route::get))
+            .route("/graphql", web::route().to(graphql_route::other_method))
+            .route(
+                "/playground/{file}",
+                web::get().to(graphql_route::playground_asset),
+            )
+            .route("/health/live", web::get().to(health::live))
+            .route("/health/ready", web::get().to(health::ready))
+            .route("/metrics", web::get().to(metrics))
+    })
+    .bind(config.bind)?
+    .shutdown_timeout(10)
+    .run()
+    .await
+}
+
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render())
+}
