@@ -93,6 +93,9 @@ fn select_posts(dialect: Dialect, predicate: &str) -> String {
     )
 }
 
+/// The ids of the posts matching `predicate`, loaded as typed rows (the planner's path). The
+/// same predicate in an UPDATE (the `execute` path, which binds by position) must match as
+/// many rows.
 async fn ids_where(db: &Database, predicate: &str, binds: &[Bind]) -> Vec<i64> {
     let mut session = db.session().await.expect("session");
     let sql = select_posts(db.dialect(), predicate);
@@ -100,9 +103,16 @@ async fn ids_where(db: &Database, predicate: &str, binds: &[Bind]) -> Vec<i64> {
         .load(blog::SCHEMA.types[1].rows, &sql, binds)
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    (0..rows.len())
+    let ids: Vec<i64> = (0..rows.len())
         .map(|i| rows.int_column(i, 0).expect("id"))
-        .collect()
+        .collect();
+    let update = format!("UPDATE posts AS t SET views = t.views WHERE {predicate}");
+    let changed = session
+        .execute(&update, binds)
+        .await
+        .unwrap_or_else(|e| panic!("{update}: {e}"));
+    assert_eq!(changed, ids.len(), "{update}");
+    ids
 }
 
 /// Every `Bind` kind filters as its SQL type, on either dialect.

@@ -73,6 +73,17 @@ pub(crate) fn sqlite_query<'a>(
     query
 }
 
+/// A list bind as the JSON array text SQLite reads; `None` for a single value.
+pub(crate) fn sqlite_list_json(bind: &Bind) -> Option<String> {
+    match bind {
+        Bind::BigIntList(v) => Some(json_array(v)),
+        Bind::IntegerList(v) => Some(json_array(v)),
+        Bind::DoubleList(v) => Some(json_array(v)),
+        Bind::TextList(v) => Some(json_array(v)),
+        _ => None,
+    }
+}
+
 /// A list as JSON array text. Serializing numbers and strings cannot fail; the fallback keeps
 /// the statement valid (an empty list) instead of panicking.
 fn json_array<T: serde::Serialize>(values: &[T]) -> String {

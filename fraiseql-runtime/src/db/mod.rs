@@ -9,6 +9,7 @@ mod bind;
 pub mod check;
 mod introspect;
 pub mod migrate;
+pub mod planned;
 mod postgres;
 pub mod seed;
 mod sqlite;
@@ -20,6 +21,7 @@ use std::time::Duration;
 
 pub use bind::Bind;
 pub use check::SchemaDrift;
+pub use planned::PlannedQuery;
 pub use seed::SeedReport;
 pub use trace::TRACE_ENV as SQLITE_TRACE_ENV;
 

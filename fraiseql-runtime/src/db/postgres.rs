@@ -22,7 +22,7 @@ use tokio::runtime::Runtime;
 
 use super::bind::postgres_query;
 use super::text_rows::{PgPlanLine, TextValue};
-use super::{Bind, DbError, PoolSettings};
+use super::{Bind, DbError, PlannedQuery, PoolSettings};
 use crate::row::{RowLoader, RowSet};
 
 type Manager = AsyncDieselConnectionManager<AsyncPgConnection>;
@@ -117,7 +117,8 @@ impl PgSession {
     }
 
     pub(crate) async fn execute(&mut self, sql: &str, binds: &[Bind]) -> Result<usize, DbError> {
-        Ok(postgres_query(sql, binds).execute(&mut *self.conn).await?)
+        let query = PlannedQuery::new(sql, binds)?.uncached();
+        Ok(query.execute(&mut *self.conn).await?)
     }
 
     pub(crate) async fn text_values(
@@ -125,7 +126,8 @@ impl PgSession {
         sql: &str,
         binds: &[Bind],
     ) -> Result<Vec<String>, DbError> {
-        let rows: Vec<TextValue> = postgres_query(sql, binds).load(&mut *self.conn).await?;
+        let query = PlannedQuery::new(sql, binds)?.uncached();
+        let rows: Vec<TextValue> = query.load(&mut *self.conn).await?;
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
 

@@ -11,7 +11,7 @@ use diesel::{RunQueryDsl, SqliteConnection};
 
 use super::bind::sqlite_query;
 use super::text_rows::{SqlitePlanLine, TextValue};
-use super::{trace, Bind, DbError, PoolSettings};
+use super::{trace, Bind, DbError, PlannedQuery, PoolSettings};
 use crate::row::{RowLoader, RowSet};
 
 type Manager = ConnectionManager<SqliteConnection>;
@@ -112,8 +112,12 @@ impl SqliteSession {
 
     pub(crate) async fn execute(&mut self, sql: &str, binds: &[Bind]) -> Result<usize, DbError> {
         let (sql, binds) = (sql.to_owned(), binds.to_vec());
-        self.blocking(move |conn| Ok(sqlite_query(&sql, &binds).execute(conn)?))
-            .await
+        self.blocking(move |conn| {
+            Ok(PlannedQuery::for_sqlite(&sql, &binds)?
+                .uncached()
+                .execute(conn)?)
+        })
+        .await
     }
 
     pub(crate) async fn text_values(
@@ -123,7 +127,8 @@ impl SqliteSession {
     ) -> Result<Vec<String>, DbError> {
         let (sql, binds) = (sql.to_owned(), binds.to_vec());
         self.blocking(move |conn| {
-            let rows: Vec<TextValue> = sqlite_query(&sql, &binds).load(conn)?;
+            let query = PlannedQuery::for_sqlite(&sql, &binds)?.uncached();
+            let rows: Vec<TextValue> = query.load(conn)?;
             Ok(rows.into_iter().map(|r| r.0).collect())
         })
         .await

@@ -157,6 +157,15 @@ async fn insert_all(
         })
         .await?;
 
+    // Fresh statistics, so the first queries are planned for the data that is there (without
+    // them PostgreSQL may pick a key-ordered scan for a per-parent LIMIT that reads whole
+    // tables).
+    let analyze: Vec<String> = order
+        .iter()
+        .map(|&i| format!("ANALYZE {}", quote(model.types[i].table)))
+        .collect();
+    session.execute_batch(&analyze.join("; ")).await?;
+
     if dialect == Dialect::Postgres {
         for &index in &order {
             let ty = &model.types[index];
@@ -254,21 +263,21 @@ fn reference(row: u64, targets: u64, rank: u64) -> Option<Bind> {
     Some(Bind::BigInt(value as i64))
 }
 
-/// The placeholder of the `n`th bound value. PostgreSQL: `$n`, cast where it cannot take text
-/// for the column's type. SQLite: a plain `?`, because it resolves each distinct `$n` name by
-/// a linear search of the names before it, which is quadratic in a 5000-value INSERT.
+/// `$n`, cast where PostgreSQL cannot take text for the column's type. (On SQLite the
+/// statement runs as a [`super::PlannedQuery`], which binds by position: SQLite would resolve
+/// 5000 distinct `$n` names by a linear search each.)
 fn placeholder(sql: &mut String, n: usize, kind: ScalarKind, dialect: Dialect) {
     use std::fmt::Write;
-    let cast = match kind {
-        ScalarKind::DateTime => "TIMESTAMPTZ",
-        ScalarKind::Json => "JSONB",
+    let cast = match (dialect, kind) {
+        (Dialect::Postgres, ScalarKind::DateTime) => "TIMESTAMPTZ",
+        (Dialect::Postgres, ScalarKind::Json) => "JSONB",
         _ => "",
     };
     // Writing to a String cannot fail.
-    let _ = match dialect {
-        Dialect::Sqlite => write!(sql, "?"),
-        Dialect::Postgres if cast.is_empty() => write!(sql, "${n}"),
-        Dialect::Postgres => write!(sql, "CAST(${n} AS {cast})"),
+    let _ = if cast.is_empty() {
+        write!(sql, "${n}")
+    } else {
+        write!(sql, "CAST(${n} AS {cast})")
     };
 }
 

@@ -1,0 +1,188 @@
+//! [`PlannedQuery`]: a planned statement with its binds, in a form diesel may keep prepared.
+//!
+//! `diesel::sql_query` marks every statement unsafe to cache, so each load on PostgreSQL is a
+//! Parse/Describe round trip before the Bind/Execute one, and SQLite compiles the statement
+//! anew. A planned statement's text is fixed per document shape (the plan cache returns the
+//! same text), so caching it per connection by text is safe: this type walks the SQL as text
+//! segments and typed binds, which is what diesel's statement cache keys on.
+//!
+//! diesel writes its own placeholder for each bind (`$n` on PostgreSQL, `?` on SQLite), so
+//! the planner's `$n` are replaced by one placeholder per occurrence; a `$n` used twice is
+//! bound twice.
+
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Array, BigInt, Bool, Double, Integer, Text, Untyped};
+use diesel::sqlite::Sqlite;
+use diesel::QueryResult;
+
+use super::Bind;
+
+/// A statement and its binds, cacheable as a prepared statement.
+pub struct PlannedQuery<'a> {
+    /// SQL text before each placeholder, and the 0-based index of the bind it names.
+    segments: Vec<(&'a str, usize)>,
+    /// SQL text after the last placeholder.
+    tail: &'a str,
+    binds: &'a [Bind],
+    /// SQLite only: list binds as JSON array text, by bind index.
+    json_lists: Vec<Option<String>>,
+    /// Whether the connection may keep the statement prepared.
+    cache: bool,
+}
+
+impl<'a> PlannedQuery<'a> {
+    /// `sql` with `$n` placeholders (1-based, into `binds`). Fails when a placeholder names a
+    /// bind that does not exist.
+    pub fn new(sql: &'a str, binds: &'a [Bind]) -> QueryResult<PlannedQuery<'a>> {
+        let (segments, tail) = split_placeholders(sql);
+        if let Some(&(_, index)) = segments.iter().find(|(_, i)| *i >= binds.len()) {
+            return Err(diesel::result::Error::QueryBuilderError(
+                format!(
+                    "placeholder ${} has no bound value ({} given)",
+                    index + 1,
+                    binds.len()
+                )
+                .into(),
+            ));
+        }
+        Ok(PlannedQuery {
+            segments,
+            tail,
+            binds,
+            json_lists: Vec::new(),
+            cache: true,
+        })
+    }
+
+    /// Not to be kept prepared: a one-off statement (DDL, a seed batch) would only fill the
+    /// connection's statement cache.
+    pub fn uncached(mut self) -> Self {
+        self.cache = false;
+        self
+    }
+
+    /// The same, with list binds prepared as SQLite reads them (JSON array text).
+    pub fn for_sqlite(sql: &'a str, binds: &'a [Bind]) -> QueryResult<PlannedQuery<'a>> {
+        let mut query = PlannedQuery::new(sql, binds)?;
+        query.json_lists = binds.iter().map(super::bind::sqlite_list_json).collect();
+        Ok(query)
+    }
+}
+
+/// Splits at every `$<digits>` outside quotes: `'…'` literals and `"…"` identifiers.
+fn split_placeholders(sql: &str) -> (Vec<(&str, usize)>, &str) {
+    let bytes = sql.as_bytes();
+    let mut segments = Vec::new();
+    let (mut start, mut i) = (0, 0);
+    let mut quote: Option<u8> = None;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            // A doubled quote inside quotes is an escaped quote: leave and re-enter.
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'\'' || b == b'"' => quote = Some(b),
+            None if b == b'$' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                let digits_end = bytes[i + 1..]
+                    .iter()
+                    .position(|c| !c.is_ascii_digit())
+                    .map_or(bytes.len(), |p| i + 1 + p);
+                // `$0` and absurdly long numbers are left as text; the database rejects them.
+                if let Ok(n @ 1..) = sql[i + 1..digits_end].parse::<usize>() {
+                    segments.push((&sql[start..i], n - 1));
+                    start = digits_end;
+                }
+                i = digits_end;
+                continue;
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    (segments, &sql[start..])
+}
+
+impl QueryId for PlannedQuery<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for PlannedQuery<'_> {
+    type SqlType = Untyped;
+}
+
+impl<Conn> diesel::RunQueryDsl<Conn> for PlannedQuery<'_> {}
+
+impl QueryFragment<Pg> for PlannedQuery<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        if !self.cache {
+            out.unsafe_to_cache_prepared();
+        }
+        for &(text, index) in &self.segments {
+            out.push_sql(text);
+            match &self.binds[index] {
+                Bind::BigInt(v) => out.push_bind_param::<BigInt, _>(v)?,
+                Bind::Integer(v) => out.push_bind_param::<Integer, _>(v)?,
+                Bind::Double(v) => out.push_bind_param::<Double, _>(v)?,
+                Bind::Text(v) => out.push_bind_param::<Text, _>(v)?,
+                Bind::Bool(v) => out.push_bind_param::<Bool, _>(v)?,
+                Bind::BigIntList(v) => out.push_bind_param::<Array<BigInt>, _>(v)?,
+                Bind::IntegerList(v) => out.push_bind_param::<Array<Integer>, _>(v)?,
+                Bind::DoubleList(v) => out.push_bind_param::<Array<Double>, _>(v)?,
+                Bind::TextList(v) => out.push_bind_param::<Array<Text>, _>(v)?,
+            }
+        }
+        out.push_sql(self.tail);
+        Ok(())
+    }
+}
+
+impl QueryFragment<Sqlite> for PlannedQuery<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        if !self.cache {
+            out.unsafe_to_cache_prepared();
+        }
+        for &(text, index) in &self.segments {
+            out.push_sql(text);
+            if let Some(Some(json)) = self.json_lists.get(index) {
+                out.push_bind_param::<Text, _>(json)?;
+                continue;
+            }
+            match &self.binds[index] {
+                Bind::BigInt(v) => out.push_bind_param::<BigInt, _>(v)?,
+                Bind::Integer(v) => out.push_bind_param::<Integer, _>(v)?,
+                Bind::Double(v) => out.push_bind_param::<Double, _>(v)?,
+                Bind::Text(v) => out.push_bind_param::<Text, _>(v)?,
+                Bind::Bool(v) => out.push_bind_param::<Bool, _>(v)?,
+                // Lists were turned into JSON by `for_sqlite`; built with `new`, they are an
+                // error rather than a wrong statement.
+                _ => {
+                    return Err(diesel::result::Error::QueryBuilderError(
+                        "a list bind on SQLite needs PlannedQuery::for_sqlite".into(),
+                    ))
+                }
+            }
+        }
+        out.push_sql(self.tail);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_placeholders;
+
+    #[test]
+    fn placeholders_outside_quotes_are_found() {
+        let sql = "SELECT '$1', \"a$2\" FROM t WHERE a = $1 AND b <= $2 + $1 AND c = $10x";
+        let (segments, tail) = split_placeholders(sql);
+        let found: Vec<usize> = segments.iter().map(|(_, i)| *i).collect();
+        assert_eq!(found, [0, 1, 0, 9]);
+        assert_eq!(segments[0].0, "SELECT '$1', \"a$2\" FROM t WHERE a = ");
+        assert_eq!(tail, "x");
+        let (none, all) = split_placeholders("SELECT $0, 'it''s $1'");
+        assert!(none.is_empty());
+        assert_eq!(all, "SELECT $0, 'it''s $1'");
+    }
+}
