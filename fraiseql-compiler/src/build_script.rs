@@ -103,3 +103,78 @@ fn write_if_changed(path: &Path, content: &str) -> std::io::Result<()> {
     }
     std::fs::write(path, content)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("fraiseql-compiler-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        dir
+    }
+
+    #[test]
+    fn unchanged_content_is_not_rewritten() {
+        let dir = scratch("write");
+        let file = dir.join("out.rs");
+        write_if_changed(&file, "a").expect("write");
+        let first = std::fs::metadata(&file)
+            .and_then(|m| m.modified())
+            .expect("mtime");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        write_if_changed(&file, "a").expect("write again");
+        assert_eq!(
+            std::fs::metadata(&file)
+                .and_then(|m| m.modified())
+                .expect("mtime"),
+            first
+        );
+        write_if_changed(&file, "b").expect("write changed");
+        assert_eq!(std::fs::read_to_string(&file).expect("read"), "b");
+    }
+
+    #[test]
+    fn directory_problems_are_reported_without_absolute_paths() {
+        let root = scratch("dirs");
+        let missing = compile_dir(&root, "schema").err().expect("missing dir");
+        assert!(
+            missing
+                .to_string()
+                .starts_with("cannot read schema directory schema:"),
+            "{missing}"
+        );
+        std::fs::create_dir_all(root.join("schema")).expect("mkdir");
+        std::fs::write(root.join("schema/notes.txt"), "not a schema").expect("write");
+        let empty = compile_dir(&root, "schema").err().expect("empty dir");
+        assert_eq!(
+            empty.to_string(),
+            "schema directory schema has no .graphql files"
+        );
+    }
+
+    #[test]
+    fn files_are_read_in_name_order_with_crate_relative_paths() {
+        let root = scratch("order");
+        std::fs::create_dir_all(root.join("schema")).expect("mkdir");
+        std::fs::write(
+            root.join("schema/b.graphql"),
+            "type Query { items: [Item!]! }",
+        )
+        .expect("write");
+        std::fs::write(
+            root.join("schema/a.graphql"),
+            "type Item @table { id: ID! }",
+        )
+        .expect("write");
+        let (generated, files) = compile_dir(&root, "schema").expect("compiles");
+        assert_eq!(
+            generated.model.files,
+            ["schema/a.graphql", "schema/b.graphql"]
+        );
+        assert_eq!(files.len(), 2);
+        assert_eq!(generated.model.query[0].source.file, "schema/b.graphql");
+    }
+}
