@@ -298,7 +298,13 @@ impl Session {
         &mut self,
         work: impl AsyncFnOnce(&mut Session) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
-        self.execute_batch("BEGIN").await?;
+        // SQLite: take the write lock up front. A deferred transaction that must upgrade to
+        // writing later fails with SQLITE_BUSY at once, without waiting out busy_timeout.
+        let begin = match self.dialect() {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres => "BEGIN",
+        };
+        self.execute_batch(begin).await?;
         match work(self).await {
             Ok(value) => {
                 self.execute_batch("COMMIT").await?;
