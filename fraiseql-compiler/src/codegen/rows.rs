@@ -54,7 +54,7 @@ pub(crate) fn impl_row_tokens(t: &TableType) -> TokenStream {
     let row_trait = impl_row_trait_tokens(t);
     quote! {
         #[doc = #doc]
-        #[derive(Debug, Clone, Default)]
+        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::default::Default)]
         pub struct #row { #(#fields,)* }
 
         const _: () = {
