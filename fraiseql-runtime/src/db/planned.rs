@@ -171,7 +171,37 @@ impl QueryFragment<Sqlite> for PlannedQuery<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::split_placeholders;
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, RunQueryDsl, SqliteConnection};
+
+    use super::{split_placeholders, PlannedQuery};
+    use crate::db::text_rows::TextValue;
+    use crate::db::Bind;
+    use crate::row::Keyed;
+
+    /// The shape `RowLoader` loads (`Keyed<row>`), through a planned query with a list and a
+    /// repeated placeholder, twice on one connection (the second run uses the cached statement).
+    #[test]
+    fn loads_keyed_rows_on_sqlite() {
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        conn.batch_execute(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); \
+             INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c');",
+        )
+        .unwrap();
+        let sql = "SELECT t.id AS __fraiseql_parent, t.v AS value FROM t \
+                   WHERE t.id IN (SELECT value FROM json_each($1)) AND t.id >= $2 AND $2 > 0 \
+                   ORDER BY t.id";
+        let binds = [Bind::BigIntList(vec![1, 2, 3]), Bind::BigInt(2)];
+        for _ in 0..2 {
+            let query = PlannedQuery::for_sqlite(sql, &binds).unwrap();
+            let rows: Vec<Keyed<TextValue>> = query.load(&mut conn).unwrap();
+            let got: Vec<(i64, &str)> = rows.iter().map(|r| (r.parent, r.row.0.as_str())).collect();
+            assert_eq!(got, [(2, "b"), (3, "c")]);
+        }
+        let missing = PlannedQuery::new("SELECT $3", &binds);
+        assert!(missing.is_err());
+    }
 
     #[test]
     fn placeholders_outside_quotes_are_found() {
