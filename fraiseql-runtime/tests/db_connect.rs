@@ -321,6 +321,45 @@ fn postgres_connections_work_from_any_runtime() {
     });
 }
 
+/// A pooled connection whose server process ends (a restart, a failover) fails as
+/// "unavailable", and the pool replaces it instead of handing it out again.
+#[tokio::test]
+async fn postgres_pool_replaces_a_terminated_connection() {
+    let pg = TestPg::new("connect_terminated");
+    let db = pg.connect(&settings(2, 2000)).await;
+    let mut doomed = db.session().await.unwrap();
+    let pid_sql =
+        "SELECT CAST(0 AS BIGINT) AS __fraiseql_parent, CAST(pg_backend_pid() AS BIGINT) AS id, \
+                   NULL AS name, NULL AS email, NULL AS bio, NULL AS created_at";
+    let rows = doomed
+        .load(blog::SCHEMA.types[0].rows, pid_sql, &[])
+        .await
+        .unwrap();
+    let pid = rows.int_column(0, 0).unwrap();
+    let mut other = db.session().await.unwrap();
+    other
+        .execute_batch(&format!("SELECT pg_terminate_backend({pid})"))
+        .await
+        .unwrap();
+    drop(other);
+
+    // The first statement may see the server's FATAL message, later ones a closed socket.
+    let first = doomed.execute_batch("SELECT 1").await.unwrap_err();
+    let second = doomed.execute_batch("SELECT 1").await.unwrap_err();
+    assert!(matches!(second, DbError::Connect(_)), "{first} / {second}");
+    assert_eq!(second.public_message(), "the database is unavailable");
+    drop(doomed);
+
+    for _ in 0..3 {
+        let mut session = db.session().await.unwrap();
+        let rows = session
+            .load(blog::SCHEMA.types[0].rows, pid_sql, &[])
+            .await
+            .unwrap();
+        assert_ne!(rows.int_column(0, 0), Some(pid));
+    }
+}
+
 #[tokio::test]
 async fn unreachable_postgres_fails_within_the_timeout() {
     let url = DatabaseUrl::parse("postgres://postgres@127.0.0.1:1/none").unwrap();

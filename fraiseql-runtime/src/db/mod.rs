@@ -142,8 +142,18 @@ impl std::str::FromStr for DatabaseUrl {
 
 impl From<diesel::result::Error> for DbError {
     fn from(error: diesel::result::Error) -> Self {
-        DbError::Query {
-            message: error.to_string(),
+        use diesel::result::{DatabaseErrorKind, Error};
+        match &error {
+            // The connection itself is gone (server restart, network): the database is
+            // unavailable rather than the statement wrong, so clients get a retryable answer.
+            // The pool discards such a connection when the session ends.
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) => DbError::Connect(error.to_string()),
+            _ => DbError::Query {
+                message: error.to_string(),
+            },
         }
     }
 }
