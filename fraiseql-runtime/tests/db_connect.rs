@@ -44,7 +44,14 @@ fn urls_parse_by_scheme() {
         Dialect::Postgres
     );
 
-    for bad in ["mysql://u:secret@h/db", "blog.db", "sqlite://", ""] {
+    for bad in [
+        "mysql://u:secret@h/db",
+        "blog.db",
+        "sqlite://",
+        "",
+        "sqlite://blog.db?mode=rwc",
+        "sqlite::memory:",
+    ] {
         let err = DatabaseUrl::parse(bad).unwrap_err();
         let text = err.to_string();
         assert!(matches!(err, DbError::InvalidUrl(_)), "{bad}: {text}");

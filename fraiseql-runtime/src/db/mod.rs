@@ -111,6 +111,20 @@ impl DatabaseUrl {
                     "sqlite URL without a file path; write sqlite://<path> or sqlite:<path>".into(),
                 ));
             }
+            // Rejected rather than taken as part of the file name (or silently dropped).
+            if path.contains('?') {
+                return Err(DbError::InvalidUrl(
+                    "sqlite URL options (after '?') are not supported; give just the file path"
+                        .into(),
+                ));
+            }
+            // Every pooled connection would open its own empty in-memory database.
+            if path == ":memory:" {
+                return Err(DbError::InvalidUrl(
+                    "an in-memory SQLite database cannot be shared by a pool; give a file path"
+                        .into(),
+                ));
+            }
             return Ok(DatabaseUrl::Sqlite {
                 path: PathBuf::from(path),
             });
