@@ -9,6 +9,10 @@
 //! diesel writes its own placeholder for each bind (`$n` on PostgreSQL, `?` on SQLite), so
 //! the planner's `$n` are replaced by one placeholder per occurrence; a `$n` used twice is
 //! bound twice.
+//!
+//! `Session::execute` and the catalog reads use it (uncached). Typed loads still go through
+//! `sql_query`, because `row::RowLoader` takes a `BoxedSqlQuery`; switching that parameter to
+//! `PlannedQuery` is the whole change needed for loads to stay prepared.
 
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
