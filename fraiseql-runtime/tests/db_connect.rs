@@ -287,25 +287,36 @@ async fn sqlite_pool_exhaustion_is_a_timeout() {
 }
 
 #[test]
-fn postgres_connections_work_from_any_runtime() {
+fn postgres_sessions_work_from_any_runtime_within_one_limit() {
     let pg = TestPg::new("connect_runtimes");
-    // Runtime A opens the only connection, then stays alive but idle (nothing drives it), as a
-    // CLI's startup runtime or a busy worker would.
-    let opener = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let db = opener.block_on(async {
-        let db = pg.connect(&settings(1, 2000)).await;
-        db.ping(Duration::from_secs(2)).await.unwrap();
-        db
-    });
-    // Other runtimes use that same pooled connection; it must not depend on A being polled.
-    for _ in 0..2 {
-        let runtime = tokio::runtime::Builder::new_current_thread()
+    let current_thread = || {
+        tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .unwrap();
+            .unwrap()
+    };
+    // Runtime A takes the only session and keeps it, then sits idle (nothing drives it), as a
+    // busy worker or a CLI's startup runtime would.
+    let opener = current_thread();
+    let (db, held) = opener.block_on(async {
+        let db = pg.connect(&settings(1, 300)).await;
+        let mut held = db.session().await.unwrap();
+        held.execute_batch("SELECT 1").await.unwrap();
+        (db, held)
+    });
+    assert_eq!(db.pool_status().in_use, 1);
+
+    // The limit covers every runtime: B cannot take a second session meanwhile.
+    let other = current_thread();
+    other.block_on(async {
+        let err = db.session().await.err().expect("the limit is process-wide");
+        assert!(matches!(err, DbError::PoolTimeout(_)), "{err}");
+    });
+    drop(held);
+    assert_eq!(db.pool_status().in_use, 0);
+
+    // Other runtimes work while A is idle; a statement never waits for A to be polled.
+    for runtime in [other, current_thread()] {
         runtime.block_on(async {
             let mut session = db.session().await.unwrap();
             let query = session.execute_batch("SELECT 1");
@@ -315,7 +326,7 @@ fn postgres_connections_work_from_any_runtime() {
                 .unwrap();
         });
     }
-    // After A is gone too.
+    // And after A is gone too, on a multi-thread runtime.
     drop(opener);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -326,6 +337,9 @@ fn postgres_connections_work_from_any_runtime() {
         let mut session = db.session().await.unwrap();
         session.execute_batch("SELECT 1").await.unwrap();
     });
+    let status = db.pool_status();
+    assert_eq!((status.max_size, status.in_use), (1, 0));
+    assert!(status.open >= 1, "{status:?}");
 }
 
 /// A pooled connection whose server process ends (a restart, a failover) fails as

@@ -172,11 +172,24 @@ impl From<diesel::result::Error> for DbError {
     }
 }
 
+/// A snapshot of a pool, for metrics and health.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Most sessions at once ([`PoolSettings::max_size`]).
+    pub max_size: usize,
+    /// Sessions taken and not yet dropped.
+    pub in_use: usize,
+    /// Connections open (busy or idle). On PostgreSQL each tokio runtime keeps its own idle
+    /// connections, so this may exceed `max_size`; `in_use` never does.
+    pub open: usize,
+}
+
 /// One configured database and its pool. Cheap to clone.
 ///
-/// PostgreSQL connections are driven by a small runtime of their own (see `postgres.rs`), so a
-/// pooled connection works from any tokio runtime: several actix workers, a test's runtime, or
-/// a CLI command's, in any order, even after the runtime that first asked for it has ended.
+/// Sessions may be taken from any tokio runtime, several at once (actix workers each run
+/// one): on PostgreSQL every runtime gets connections it drives itself, so a statement never
+/// waits on another runtime and a runtime that ends takes only its own connections along (see
+/// `postgres.rs`). `max_size` bounds the sessions in use across all of them.
 #[derive(Clone)]
 pub struct Database {
     dialect: Dialect,
@@ -207,6 +220,14 @@ impl Database {
     /// The SQL dialect of this database.
     pub fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    /// Sessions in use and connections open.
+    pub fn pool_status(&self) -> PoolStatus {
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.status(),
+            Pool::Postgres(pool) => pool.status(),
+        }
     }
 
     /// Takes a connection from the pool for the statements of one request. Fails with

@@ -11,7 +11,7 @@ use diesel::{RunQueryDsl, SqliteConnection};
 
 use super::bind::sqlite_query;
 use super::text_rows::{SqlitePlanLine, TextValue};
-use super::{trace, Bind, DbError, PlannedQuery, PoolSettings};
+use super::{trace, Bind, DbError, PlannedQuery, PoolSettings, PoolStatus};
 use crate::row::{RowLoader, RowSet};
 
 type Manager = ConnectionManager<SqliteConnection>;
@@ -55,6 +55,16 @@ pub(crate) async fn connect(path: &Path, settings: &PoolSettings) -> Result<Sqli
 }
 
 impl SqlitePool {
+    /// Sessions in use and connections open.
+    pub(crate) fn status(&self) -> PoolStatus {
+        let state = self.pool.state();
+        PoolStatus {
+            max_size: self.pool.max_size() as usize,
+            in_use: (state.connections - state.idle_connections) as usize,
+            open: state.connections as usize,
+        }
+    }
+
     /// A connection, waiting at most `timeout` for one to be free.
     pub(crate) async fn get(&self, timeout: Duration) -> Result<SqliteSession, DbError> {
         let pool = self.pool.clone();
