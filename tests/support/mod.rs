@@ -49,7 +49,10 @@ impl TestServer {
         cmd.arg("serve")
             .env_remove("DATABASE_URL")
             .env_remove("DATABASE_URL_PRIMARY")
-            .env("DATABASE_URL", format!("sqlite://{}", dir.join("blog.db").display()))
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}", dir.join("blog.db").display()),
+            )
             .env("FRAISEQL_BIND", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -105,13 +108,18 @@ impl TestServer {
 
     /// Runs a query over POST and returns the JSON body (asserting HTTP 200).
     pub fn query(&self, query: &str, variables: Value) -> Value {
-        let (status, _, body) = self.post_json(serde_json::json!({"query": query, "variables": variables}));
+        let (status, _, body) =
+            self.post_json(serde_json::json!({"query": query, "variables": variables}));
         assert_eq!(status, 200, "{body}");
         body
     }
 
     /// POSTs raw bytes with a content type.
-    pub fn post_raw(&self, content_type: &str, body: &str) -> (u16, reqwest::header::HeaderMap, Value) {
+    pub fn post_raw(
+        &self,
+        content_type: &str,
+        body: &str,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
         let r = self
             .client
             .post(format!("{}/graphql", self.base))
@@ -123,7 +131,11 @@ impl TestServer {
     }
 
     /// GETs a path (with query string) with an Accept header; returns status, headers, text.
-    pub fn get(&self, path_and_query: &str, accept: &str) -> (u16, reqwest::header::HeaderMap, String) {
+    pub fn get(
+        &self,
+        path_and_query: &str,
+        accept: &str,
+    ) -> (u16, reqwest::header::HeaderMap, String) {
         let r = self
             .client
             .get(format!("{}{}", self.base, path_and_query))

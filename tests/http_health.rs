@@ -1,0 +1,139 @@
+//! Health endpoints against the real server binary: liveness never depends on the database,
+//! readiness does. The PostgreSQL case runs on a private cluster (`scripts/pg-instance.sh`) that
+//! the test stops under the running server, after several concurrent clients have queried it
+//! through the pool from every HTTP worker.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{json, Value};
+use support::{free_port, run_cli, temp_dir, TestServer};
+
+#[test]
+fn live_and_ready_on_sqlite() {
+    let server = TestServer::start(&[]);
+    let (status, _, text) = server.get("/health/live", "application/json");
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).expect("JSON"),
+        json!({"status": "live"})
+    );
+    let (status, _, text) = server.get("/health/ready", "application/json");
+    assert_eq!(status, 200, "{text}");
+    let body: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(body["status"], "ready");
+    let hash = body["schema"].as_str().expect("schema hash");
+    assert_eq!(hash.len(), 64, "a sha256 in hex: {hash}");
+}
+
+/// A private PostgreSQL cluster, stopped and removed on drop.
+struct PgCluster {
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl PgCluster {
+    fn start() -> PgCluster {
+        let dir = temp_dir("pg");
+        // The server runs as the `postgres` OS user, which must be able to reach its data dir.
+        let _ = Command::new("chmod").arg("755").arg(&dir).status();
+        let cluster = PgCluster {
+            port: free_port(),
+            dir,
+        };
+        cluster.script("start");
+        cluster
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    fn script(&self, action: &str) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pg-instance.sh");
+        let out = Command::new("bash")
+            .arg(script)
+            .arg(action)
+            .arg(self.port.to_string())
+            .arg(self.dir.join("data"))
+            .output()
+            .expect("run scripts/pg-instance.sh");
+        assert!(
+            out.status.success(),
+            "pg-instance.sh {action} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for PgCluster {
+    fn drop(&mut self) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pg-instance.sh");
+        let _ = Command::new("bash")
+            .arg(script)
+            .arg("stop")
+            .arg(self.port.to_string())
+            .arg(self.dir.join("data"))
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn postgres_serves_from_every_worker_and_ready_turns_503_when_it_stops() {
+    let cluster = PgCluster::start();
+    let url = cluster.url();
+    let envs = [("DATABASE_URL", url.as_str())];
+    for command in ["migrate", "seed"] {
+        let out = run_cli(&[command], &envs);
+        assert!(
+            out.status.success(),
+            "{command}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let server = TestServer::start(&envs);
+
+    // Enough concurrent clients that both actix workers take requests and open pooled
+    // connections of their own.
+    let answers: Vec<Value> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let server = &server;
+                scope.spawn(move || {
+                    (0..10)
+                        .map(|_| {
+                            server.query(
+                                "query One($id: ID!) { user(id: $id) { id posts(limit: 2) { id } } }",
+                                json!({"id": (i + 1).to_string()}),
+                            )
+                        })
+                        .last()
+                        .expect("ten answers")
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("client thread"))
+            .collect()
+    });
+    for (i, answer) in answers.iter().enumerate() {
+        assert!(answer.get("errors").is_none(), "{answer}");
+        assert_eq!(answer["data"]["user"]["id"], (i + 1).to_string());
+    }
+    let (status, _, text) = server.get("/health/ready", "application/json");
+    assert_eq!(status, 200, "{text}");
+
+    cluster.script("stop");
+    let (status, _, text) = server.get("/health/ready", "application/json");
+    assert_eq!(status, 503, "{text}");
+    let body: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(body["database"], "down", "{body}");
+    assert!(!text.contains("127.0.0.1"), "no connection details: {text}");
+    let (status, _, _) = server.get("/health/live", "application/json");
+    assert_eq!(status, 200, "liveness does not depend on the database");
+}
