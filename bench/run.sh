@@ -10,7 +10,9 @@
 # fixed concurrency. It prints one table row per query and stops the server it started.
 #
 # Knobs (environment): BENCH_CONNECTIONS (32), BENCH_THREADS (2), BENCH_DURATION (10s),
-# BENCH_WARMUP (3s), BENCH_PORT (18089), BENCH_PG (postgres://postgres@127.0.0.1:5432).
+# BENCH_WARMUP (3s), BENCH_PORT (18089), BENCH_PG (postgres://postgres@127.0.0.1:5432),
+# BENCH_SCALE (10: `seed --scale 10`, 10k users / 100k posts / 300k comments, the data set of
+# /work/shared/PERF-NOTES.md).
 # The server, PostgreSQL and wrk share this machine's cores: numbers are for comparing runs on
 # the same machine, not absolute capacity.
 set -euo pipefail
@@ -23,6 +25,7 @@ threads=${BENCH_THREADS:-2}
 duration=${BENCH_DURATION:-10s}
 warmup=${BENCH_WARMUP:-3s}
 port=${BENCH_PORT:-18089}
+scale=${BENCH_SCALE:-10}
 pg_base=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 database_url="$pg_base/fraiseql_bench"
 bin="$repo_root/target/release/fraiseql-blog"
@@ -54,7 +57,7 @@ echo "== database fraiseql_bench: recreate, migrate, seed"
 psql -X -q -d "$pg_base/postgres" -v ON_ERROR_STOP=1 \
     -c "DROP DATABASE IF EXISTS fraiseql_bench" -c "CREATE DATABASE fraiseql_bench" >/dev/null
 DATABASE_URL=$database_url "$bin" migrate
-DATABASE_URL=$database_url "$bin" seed
+DATABASE_URL=$database_url "$bin" seed --scale "$scale"
 psql -X -q -d "$database_url" -c "VACUUM ANALYZE" >/dev/null
 psql -X -At -d "$database_url" \
     -c "SELECT 'rows: ' || (SELECT count(*) FROM users) || ' users, ' || (SELECT count(*) FROM posts) || ' posts, ' || (SELECT count(*) FROM comments) || ' comments'"
@@ -100,8 +103,8 @@ function done(summary, latency, requests)
   end
   local e = summary.errors
   local socket = e.connect + e.read + e.write + e.timeout
-  io.write(string.format("RESULT %.1f %.3f %.3f %d %d %d\n",
-    summary.requests / (summary.duration / 1e6),
+  io.write(string.format("RESULT %d %.1f %.3f %.3f %d %d %d\n",
+    summary.requests, summary.requests / (summary.duration / 1e6),
     latency:percentile(50) / 1000, latency:percentile(99) / 1000,
     e.status, socket, bad_total))
 end
@@ -111,6 +114,24 @@ queries=(
     "users50|{ users(limit: 50) { id name } }"
     "nested|{ users(limit: 50) { id name posts(limit: 5) { id title comments(limit: 3) { id body } } } }"
 )
+
+# CPU time (clock ticks) a set of processes has used so far: utime + stime from /proc.
+cpu_ticks() {
+    local total=0 pid stat
+    for pid in "$@"; do
+        stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+        # Fields after the ")" that ends the command name: state is 3rd, utime 14th, stime 15th.
+        read -r -a fields <<<"${stat##*) }"
+        total=$((total + fields[11] + fields[12]))
+    done
+    echo "$total"
+}
+# The database server's processes (postmaster and backends). Other clients of the same server
+# add to this, so the database column is only meaningful on an otherwise idle machine.
+pg_pids() {
+    pgrep -u postgres -x postgres || true
+}
+ticks_per_second=$(getconf CLK_TCK)
 
 rows=()
 for entry in "${queries[@]}"; do
@@ -128,17 +149,26 @@ for entry in "${queries[@]}"; do
 
     echo "== $name: warm-up $warmup, then $duration at $connections connections"
     BENCH_BODY=$body wrk -t "$threads" -c "$connections" -d "$warmup" -s "$work/post.lua" "$url" >/dev/null
+    # shellcheck disable=SC2046 # one pid per word
+    server_before=$(cpu_ticks "$server_pid") db_before=$(cpu_ticks $(pg_pids))
     out=$(BENCH_BODY=$body wrk -t "$threads" -c "$connections" -d "$duration" -s "$work/post.lua" "$url")
+    # shellcheck disable=SC2046
+    server_after=$(cpu_ticks "$server_pid") db_after=$(cpu_ticks $(pg_pids))
     result=$(grep '^RESULT ' <<<"$out") || { echo "$out" >&2; die "$name: wrk printed no result"; }
-    read -r _ rps p50 p99 non2xx socket bad <<<"$result"
-    rows+=("$(printf '| %-8s | %10s | %9s | %9s | %s non-2xx, %s socket, %s non-200 or GraphQL errors |' \
-        "$name" "$rps" "$p50" "$p99" "$non2xx" "$socket" "$bad")")
+    read -r _ requests rps p50 p99 non2xx socket bad <<<"$result"
+    [ "$requests" -gt 0 ] || die "$name: no request completed"
+    # Microseconds of CPU per request (tick resolution is 10 ms, so short runs are coarse).
+    server_us=$(((server_after - server_before) * 1000000 / ticks_per_second / requests))
+    db_us=$(((db_after - db_before) * 1000000 / ticks_per_second / requests))
+    rows+=("$(printf '| %-8s | %10s | %9s | %9s | %10s | %10s | %s non-2xx, %s socket, %s non-200 or GraphQL errors |' \
+        "$name" "$rps" "$p50" "$p99" "$server_us" "$db_us" "$non2xx" "$socket" "$bad")")
 done
 
 echo
 echo "PostgreSQL $(psql -X -At -d "$database_url" -c 'SHOW server_version'), $(nproc) cores, wrk -t$threads -c$connections -d$duration"
-echo "| query    |        RPS | p50 (ms)  | p99 (ms)  | errors |"
-echo "|----------|-----------:|----------:|----------:|--------|"
+echo "| query    |        RPS | p50 (ms)  | p99 (ms)  | server CPU | db CPU     | errors |"
+echo "|          |            |           |           | µs/request | µs/request |        |"
+echo "|----------|-----------:|----------:|----------:|-----------:|-----------:|--------|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "users50 = { users(limit: 50) { id name } }"
