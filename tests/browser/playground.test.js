@@ -110,10 +110,14 @@ function isLoopback(url) {
 
 test('the playground runs a query against the server with no request leaving loopback', { timeout: 300_000 }, async (t) => {
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'fraiseql-browser-'));
-  t.after(() => rm(workDir, { recursive: true, force: true }));
+  // Cleanup runs last-started-first: the browser, then the server, then their files.
+  const cleanups = [() => rm(workDir, { recursive: true, force: true })];
+  t.after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
   const dbFile = path.join(workDir, 'blog.db');
   const server = await startServer(dbFile, await freePort());
-  t.after(() => stopServer(server.child));
+  cleanups.push(() => stopServer(server.child));
 
   // The server's side of content negotiation: a browser's Accept gets the page.
   const page0 = await fetch(`${server.base}/graphql`, { headers: { accept: 'text/html' } });
@@ -135,7 +139,7 @@ test('the playground runs a query against the server with no request leaving loo
       '--disable-sync',
     ],
   });
-  t.after(() => context.close());
+  cleanups.push(() => context.close());
 
   const offHost = [];
   await context.route('**/*', (route) => {
