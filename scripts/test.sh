@@ -109,8 +109,9 @@ need /usr/sbin/nats-server nats-server
 
 if ! port_open 5432; then
     echo "starting PostgreSQL"
-    # shellcheck disable=SC2046 # one cluster version directory, e.g. 15
-    as_root pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start \
+    # The newest installed cluster version (a directory name such as 15).
+    pg_version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    as_root pg_ctlcluster --skip-systemctl-redirect "$pg_version" main start \
         || die "PostgreSQL did not start"
     wait_for_port 5432 PostgreSQL
 fi
