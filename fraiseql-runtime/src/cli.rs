@@ -93,9 +93,17 @@ fn init_logging() {
         .try_init();
 }
 
+/// Runs a command on actix's default system runtime (a current-thread tokio runtime).
+///
+/// Why not `System::with_tokio_rt` and a multi-thread runtime: `HttpServer` starts each worker
+/// on an arbiter with its own current-thread runtime whatever the system runtime is, so that
+/// choice would not change where handlers run. What does matter is the PostgreSQL pool: a
+/// tokio-postgres connection lives in a task spawned on the runtime that opened it, and a
+/// worker's runtime would strand it. `db::postgres` opens every connection on one process-wide
+/// I/O runtime instead, so pooled connections work from every worker and from these one-shot
+/// commands alike (tested in `tests/http_health.rs` with concurrent clients on PostgreSQL).
+/// Per-worker current-thread runtimes also keep actix's cheap `!Send` handler futures.
 fn with_runtime(future: impl std::future::Future<Output = ExitCode>) -> ExitCode {
-    // actix-web's system runtime is a tokio runtime; every command runs on one so the database
-    // layer (tokio-based) works the same way for `serve` and the one-shot commands.
     match actix_web::rt::System::new().block_on(async { Ok::<_, std::io::Error>(future.await) }) {
         Ok(code) => code,
         Err(e) => fail(format!("cannot start the runtime: {e}")),

@@ -22,8 +22,12 @@ use crate::plan::OperationPlan;
 use crate::schema::ApiSchema;
 pub use request::{GraphqlRequest, RequestParamsError};
 
-/// Most prepared operations kept; least recently used ones are dropped first.
-const PLAN_CACHE_CAPACITY: u64 = 10_000;
+/// Bytes of document text the plan cache may hold (each entry weighs its document's length
+/// plus a fixed overhead), so a flood of distinct large documents cannot exhaust memory; least
+/// recently used entries go first.
+const PLAN_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// Rough bytes an entry costs beyond its text (the syntax tree, the plan's SQL and bindings).
+const PLAN_ENTRY_OVERHEAD: u32 = 4 * 1024;
 
 /// How the request arrived; GET may only read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +54,8 @@ pub enum Outcome {
 /// A parsed, validated and planned operation.
 pub struct PreparedOperation {
     document: Valid<ExecutableDocument>,
+    /// Length of the document text, the entry's weight in the cache.
+    query_len: usize,
     operation_name: Option<String>,
     operation_type: OperationType,
     plan: OperationPlan,
@@ -69,7 +75,16 @@ impl GraphqlService {
         GraphqlService {
             api,
             database,
-            plans: moka::sync::Cache::new(PLAN_CACHE_CAPACITY),
+            plans: moka::sync::Cache::builder()
+                .max_capacity(PLAN_CACHE_BYTES)
+                .weigher(|_key, prepared: &Arc<PreparedOperation>| {
+                    // Documents are at most the 1 MiB body limit, so this never saturates.
+                    u32::try_from(prepared.query_len)
+                        .unwrap_or(u32::MAX)
+                        .saturating_mul(2)
+                        .saturating_add(PLAN_ENTRY_OVERHEAD)
+                })
+                .build(),
             metrics,
         }
     }
@@ -198,6 +213,7 @@ impl GraphqlService {
             Outcome::NotExecuted(diagnostics_body(errs.into_iter(), errors::BAD_USER_INPUT))
         })?;
         Ok(PreparedOperation {
+            query_len: request.query.len(),
             operation_name: request.operation_name.clone(),
             operation_type,
             plan,
@@ -214,18 +230,58 @@ fn method_not_allowed() -> Outcome {
 }
 
 fn diagnostics_body(errors: impl Iterator<Item = GraphQLError>, code: &str) -> Vec<u8> {
-    let errors: Vec<GraphQLError> = errors.map(|e| errors::with_code(e, code)).collect();
-    errors::body(&errors)
+    let mut out: Vec<GraphQLError> = Vec::new();
+    for error in errors.map(|e| errors::with_code(e, code)) {
+        // The parser reports each unclosed brace at the same end-of-file spot; one is enough.
+        if !out.contains(&error) {
+            out.push(error);
+        }
+    }
+    errors::body(&out)
 }
 
-/// sha256 of the document text and the operation name (a 0xff byte keeps `("ab", None)` and
-/// `("a", Some("b"))` apart).
+/// sha256 of the document text and the operation name. A 0xff byte (never part of UTF-8 text)
+/// ends the text, so `("ab", None)` and `("a", Some("b"))` differ; a tag byte tells an absent
+/// name from an empty one, which selects no operation.
 fn cache_key(query: &str, operation_name: Option<&str>) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(query.as_bytes());
     hasher.update([0xff]);
-    if let Some(name) = operation_name {
-        hasher.update(name.as_bytes());
+    match operation_name {
+        None => hasher.update([0]),
+        Some(name) => {
+            hasher.update([1]);
+            hasher.update(name.as_bytes());
+        }
     }
     hasher.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_keys_separate_text_and_operation_name() {
+        assert_eq!(cache_key("{ a }", None), cache_key("{ a }", None));
+        assert_ne!(cache_key("{ a }", None), cache_key("{ a }", Some("")));
+        assert_ne!(cache_key("ab", None), cache_key("a", Some("b")));
+        assert_ne!(cache_key("{ a }", Some("A")), cache_key("{ a }", Some("B")));
+    }
+
+    #[test]
+    fn identical_diagnostics_are_reported_once() {
+        let parse =
+            ast::Document::parse("{ a { b ", "query.graphql").expect_err("two unclosed braces");
+        assert!(parse.errors.len() > 1);
+        let body = diagnostics_body(
+            parse.errors.iter().map(|d| d.to_json()),
+            errors::BAD_REQUEST,
+        );
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        let errors = body["errors"].as_array().expect("errors");
+        assert_eq!(errors.len(), 1, "{body}");
+        assert_eq!(errors[0]["extensions"]["code"], "BAD_REQUEST");
+        assert!(errors[0]["locations"][0]["line"].is_number(), "{body}");
+    }
 }

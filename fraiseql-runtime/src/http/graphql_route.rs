@@ -5,12 +5,10 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::accept::{self, GRAPHQL_RESPONSE_JSON, JSON};
 use super::AppState;
 use crate::graphql::{errors, GraphqlRequest, Outcome, Transport};
 use crate::playground;
-
-const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
-const JSON: &str = "application/json";
 
 /// `POST /graphql`.
 pub async fn post(
@@ -26,7 +24,7 @@ pub async fn post(
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    if essence != JSON && essence != GRAPHQL_RESPONSE_JSON {
+    if essence != JSON {
         let body = errors::body(&[errors::plain(
             "send the request as Content-Type: application/json",
             errors::BAD_REQUEST,
@@ -52,7 +50,7 @@ pub async fn post(
 pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let query_string = request.query_string();
     let has_query = url::form_urlencoded::parse(query_string.as_bytes()).any(|(k, _)| k == "query");
-    if !has_query && header_text(&request, header::ACCEPT).contains("text/html") {
+    if !has_query && accept::prefers_html(&header_text(&request, header::ACCEPT)) {
         return HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .body(playground::PAGE_HTML);
@@ -112,6 +110,14 @@ fn outcome(state: &AppState, outcome: Outcome, media: &'static str) -> HttpRespo
             respond(state, StatusCode::BAD_REQUEST, media, body)
         }
         Outcome::NotExecuted(body) => respond(state, StatusCode::OK, media, body),
+        // The database was down or out of connections and no data came back: a server-side
+        // failure, so clients and load balancers see that a retry may help. With partial data
+        // the spec requires 2xx. The executor writes `data` last, so a null one ends the body.
+        Outcome::Executed(result)
+            if result.database_unavailable && result.body.ends_with(b"\"data\":null}") =>
+        {
+            respond(state, StatusCode::SERVICE_UNAVAILABLE, media, result.body)
+        }
         Outcome::Executed(result) if result.request_error && modern => {
             respond(state, StatusCode::BAD_REQUEST, media, result.body)
         }
@@ -140,13 +146,9 @@ fn respond(
         .body(body)
 }
 
-/// `application/graphql-response+json` when the client accepts it, else `application/json`.
+/// The response media type the client prefers (see [`accept::graphql_media`]).
 fn response_media(request: &HttpRequest) -> &'static str {
-    if header_text(request, header::ACCEPT).contains(GRAPHQL_RESPONSE_JSON) {
-        GRAPHQL_RESPONSE_JSON
-    } else {
-        JSON
-    }
+    accept::graphql_media(&header_text(request, header::ACCEPT))
 }
 
 fn header_text(request: &HttpRequest, name: header::HeaderName) -> String {

@@ -1,6 +1,7 @@
 //! The HTTP surface (actix-web): `POST/GET /graphql` (GraphQL over HTTP, with the playground for
 //! browsers), `/playground/*` assets, `/health/live`, `/health/ready` and `/metrics`.
 
+mod accept;
 mod graphql_route;
 mod health;
 
