@@ -97,12 +97,14 @@ fn init_logging() {
 ///
 /// Why not `System::with_tokio_rt` and a multi-thread runtime: `HttpServer` starts each worker
 /// on an arbiter with its own current-thread runtime whatever the system runtime is, so that
-/// choice would not change where handlers run. What does matter is the PostgreSQL pool: a
-/// tokio-postgres connection lives in a task spawned on the runtime that opened it, and a
-/// worker's runtime would strand it. `db::postgres` opens every connection on one process-wide
-/// I/O runtime instead, so pooled connections work from every worker and from these one-shot
-/// commands alike (tested in `tests/http_health.rs` with concurrent clients on PostgreSQL).
-/// Per-worker current-thread runtimes also keep actix's cheap `!Send` handler futures.
+/// choice would not change where handlers run. What matters is the PostgreSQL pool: a
+/// tokio-postgres connection's socket task lives on the runtime that opened it, and a statement
+/// driven from another runtime is a cross-thread hand-off (or hangs once that runtime idles).
+/// `db::postgres` keeps one pool per runtime under one process-wide session limit, so each
+/// worker drives its own connections on its own thread, with no hand-off at all, and a one-shot
+/// command's runtime works the same way (tested in `tests/http_health.rs`: concurrent clients
+/// on PostgreSQL across both workers). Current-thread workers also keep actix's `!Send`
+/// handler futures cheap.
 fn with_runtime(future: impl std::future::Future<Output = ExitCode>) -> ExitCode {
     match actix_web::rt::System::new().block_on(async { Ok::<_, std::io::Error>(future.await) }) {
         Ok(code) => code,
