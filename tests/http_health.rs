@@ -26,6 +26,11 @@ fn live_and_ready_on_sqlite() {
     assert_eq!(body["status"], "ready");
     let hash = body["schema"].as_str().expect("schema hash");
     assert_eq!(hash.len(), 64, "a sha256 in hex: {hash}");
+
+    // The pool gauges are read at scrape time.
+    assert!(server.metric("fraiseql_db_pool_max") >= 1.0);
+    assert!(server.metric("fraiseql_db_pool_open") >= 1.0, "ready pinged");
+    assert_eq!(server.metric("fraiseql_db_pool_in_use"), 0.0);
 }
 
 /// A private PostgreSQL cluster, stopped and removed on drop.
