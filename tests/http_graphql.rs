@@ -152,6 +152,10 @@ fn malformed_requests_are_400_bad_request() {
             "unknown operationName",
             "{\"query\": \"query A { __typename }\", \"operationName\": \"B\"}",
         ),
+        (
+            "extensions not an object",
+            "{\"query\": \"{ __typename }\", \"extensions\": \"x\"}",
+        ),
         ("syntax error", "{\"query\": \"{ users { id \"}"),
     ];
     for (case, raw) in cases {

@@ -32,6 +32,9 @@ pub enum RequestParamsError {
     /// `variables` is neither an object nor null.
     #[error("\"variables\" must be a JSON object")]
     BadVariables,
+    /// `extensions` is neither an object nor null.
+    #[error("\"extensions\" must be a JSON object")]
+    BadExtensions,
     /// `operationName` is neither a string nor null.
     #[error("\"operationName\" must be a string")]
     BadOperationName,
@@ -62,6 +65,11 @@ impl GraphqlRequest {
             Some(serde_json::Value::String(name)) => Some(name),
             Some(_) => return Err(RequestParamsError::BadOperationName),
         };
+        // No extension is understood yet, but a malformed one is still a malformed request.
+        match map.remove("extensions") {
+            None | Some(serde_json::Value::Null | serde_json::Value::Object(_)) => {}
+            Some(_) => return Err(RequestParamsError::BadExtensions),
+        }
         Ok(GraphqlRequest {
             query,
             variables,
@@ -82,6 +90,12 @@ impl GraphqlRequest {
                         .map_err(|_| RequestParamsError::BadVariables)?
                 }
                 "operationName" if !value.is_empty() => operation_name = Some(value.into_owned()),
+                "extensions" if !value.is_empty() => {
+                    match serde_json::from_str::<serde_json::Value>(&value) {
+                        Ok(serde_json::Value::Object(_) | serde_json::Value::Null) => {}
+                        _ => return Err(RequestParamsError::BadExtensions),
+                    }
+                }
                 _ => {}
             }
         }
@@ -129,6 +143,11 @@ mod tests {
             GraphqlRequest::from_json(br#"{"query":"{a}","operationName":3}"#),
             Err(RequestParamsError::BadOperationName)
         );
+        assert_eq!(
+            GraphqlRequest::from_json(br#"{"query":"{a}","extensions":"x"}"#),
+            Err(RequestParamsError::BadExtensions)
+        );
+        assert!(GraphqlRequest::from_json(br#"{"query":"{a}","extensions":{"k":1}}"#).is_ok());
     }
 
     #[test]
@@ -142,6 +161,10 @@ mod tests {
         assert_eq!(
             GraphqlRequest::from_query_string("variables=%7B"),
             Err(RequestParamsError::BadVariables)
+        );
+        assert_eq!(
+            GraphqlRequest::from_query_string("query=%7Ba%7D&extensions=%5B%5D"),
+            Err(RequestParamsError::BadExtensions)
         );
         assert_eq!(
             GraphqlRequest::from_query_string(""),
