@@ -29,7 +29,10 @@ fn live_and_ready_on_sqlite() {
 
     // The pool gauges are read at scrape time.
     assert!(server.metric("fraiseql_db_pool_max") >= 1.0);
-    assert!(server.metric("fraiseql_db_pool_open") >= 1.0, "ready pinged");
+    assert!(
+        server.metric("fraiseql_db_pool_open") >= 1.0,
+        "ready pinged"
+    );
     assert_eq!(server.metric("fraiseql_db_pool_in_use"), 0.0);
 }
 
@@ -102,22 +105,21 @@ fn postgres_serves_from_every_worker_and_ready_turns_503_when_it_stops() {
     }
     let server = TestServer::start(&envs);
 
-    // Enough concurrent clients that both actix workers take requests and open pooled
-    // connections of their own.
-    let answers: Vec<Value> = std::thread::scope(|scope| {
+    // Enough concurrent clients that both actix workers take requests and take pooled
+    // sessions at the same time.
+    let answers: Vec<Vec<Value>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..8)
             .map(|i| {
                 let server = &server;
                 scope.spawn(move || {
-                    (0..10)
-                        .map(|_| {
-                            server.query(
-                                "query One($id: ID!) { user(id: $id) { id posts(limit: 2) { id } } }",
-                                json!({"id": (i + 1).to_string()}),
-                            )
-                        })
-                        .last()
-                        .expect("ten answers")
+                    let mut answers = Vec::new();
+                    for _ in 0..10 {
+                        answers.push(server.query(
+                            "query One($id: ID!) { user(id: $id) { id posts(limit: 2) { id } } }",
+                            json!({"id": (i + 1).to_string()}),
+                        ));
+                    }
+                    answers
                 })
             })
             .collect();
@@ -126,10 +128,21 @@ fn postgres_serves_from_every_worker_and_ready_turns_503_when_it_stops() {
             .map(|h| h.join().expect("client thread"))
             .collect()
     });
-    for (i, answer) in answers.iter().enumerate() {
-        assert!(answer.get("errors").is_none(), "{answer}");
-        assert_eq!(answer["data"]["user"]["id"], (i + 1).to_string());
+    for (i, client) in answers.iter().enumerate() {
+        assert_eq!(client.len(), 10);
+        for answer in client {
+            assert!(answer.get("errors").is_none(), "{answer}");
+            assert_eq!(answer["data"]["user"]["id"], (i + 1).to_string());
+            assert_eq!(
+                answer["data"]["user"]["posts"].as_array().map(Vec::len),
+                Some(2)
+            );
+        }
     }
+    assert!(
+        server.metric("fraiseql_db_pool_open") >= 2.0,
+        "concurrent requests held several connections"
+    );
     let (status, _, text) = server.get("/health/ready", "application/json");
     assert_eq!(status, 200, "{text}");
 
