@@ -235,6 +235,29 @@ fn serve_refuses_an_invalid_bind_address_with_exit_code_2() {
 }
 
 #[test]
+fn serve_refuses_an_invalid_log_filter_with_exit_code_2() {
+    let ws = Workspace::new("cli-bad-log");
+    let bind = format!("127.0.0.1:{}", free_port());
+    let run = run_in(
+        &ws.dir,
+        &["serve"],
+        &[
+            ("DATABASE_URL", ws.url.as_str()),
+            ("FRAISEQL_BIND", &bind),
+            ("RUST_LOG", "info,fraiseql=loud"),
+        ],
+        Duration::from_secs(60),
+    );
+    assert_eq!(run.code, Some(2), "{run}");
+    assert!(
+        run.stderr
+            .contains("RUST_LOG=\"info,fraiseql=loud\" is not a log filter"),
+        "{run}"
+    );
+    assert!(!ws.db.exists(), "refused before the database is created");
+}
+
+#[test]
 fn serve_and_check_refuse_a_database_that_lost_a_column() {
     let ws = Workspace::migrated("cli-drift");
     let run = ws.run(&["check"]);
@@ -507,4 +530,23 @@ fn seed_refuses_a_database_that_has_rows() {
         "{again}"
     );
     assert_eq!(ws.sqlite3(counts), "1000 10000 30000\n", "nothing inserted");
+}
+
+/// `check` "reads the catalog only and changes nothing", and `migrate --dry-run` only prints; on
+/// a SQLite path with no file yet, neither may create the file: `serve` treats a missing file as
+/// new (creates, migrates and seeds it), but an existing empty file as drift and refuses to start.
+#[test]
+fn check_and_dry_run_on_a_missing_file_do_not_stop_serve_from_creating_it() {
+    for args in [&["check"][..], &["migrate", "--dry-run"][..]] {
+        let ws = Workspace::new("cli-no-file");
+        let run = ws.run(args);
+        assert!(
+            !ws.db.exists(),
+            "`{}` on a missing SQLite file created it: {run}",
+            args.join(" ")
+        );
+        let server = support::TestServer::start(&[("DATABASE_URL", ws.url.as_str())]);
+        let body = server.query("{ users(limit: 1) { id } }", serde_json::json!({}));
+        assert_eq!(body, serde_json::json!({"data": {"users": [{"id": "1"}]}}));
+    }
 }

@@ -66,7 +66,9 @@ enum Command {
 /// Runs the command line for `model`; the whole `main` of a FraiseQL server binary.
 pub fn main(model: &'static SchemaModel) -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    if let Err(e) = init_logging() {
+        return config_error(e);
+    }
     match cli.command.unwrap_or(Command::Serve) {
         Command::PrintSchema => {
             print!("{}", model.api_sdl);
@@ -84,13 +86,15 @@ pub fn main(model: &'static SchemaModel) -> ExitCode {
     }
 }
 
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+/// Logs to stderr (stdout carries command output such as DDL and plans), filtered by `RUST_LOG`.
+fn init_logging() -> Result<(), config::ConfigError> {
+    let filter = config::log_filter(&|name| std::env::var(name).ok())?;
+    // Fails only if a subscriber is already set (an embedding program did it); keep theirs.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+    Ok(())
 }
 
 /// Runs a command on actix's default system runtime (a current-thread tokio runtime).
@@ -129,8 +133,21 @@ async fn connect(url: &DatabaseUrl, pool: &PoolSettings) -> Result<Database, Exi
 }
 
 async fn database_from_env() -> Result<Database, ExitCode> {
-    let url = config::database_url(&|name| std::env::var(name).ok()).map_err(config_error)?;
-    connect(&url, &PoolSettings::default()).await
+    connect(&url_from_env()?, &PoolSettings::default()).await
+}
+
+fn url_from_env() -> Result<DatabaseUrl, ExitCode> {
+    config::database_url(&|name| std::env::var(name).ok()).map_err(config_error)
+}
+
+/// The SQLite file `url` names when it does not exist yet. Read-only commands (`check`,
+/// `migrate --dry-run`) must not create it: `serve` treats a missing file as new (creates,
+/// migrates and seeds it) but an existing empty one as drift.
+fn missing_sqlite_file(url: &DatabaseUrl) -> Option<&std::path::Path> {
+    match url {
+        DatabaseUrl::Sqlite { path } if !path.exists() => Some(path),
+        _ => None,
+    }
 }
 
 async fn serve(model: &'static SchemaModel) -> ExitCode {
@@ -185,7 +202,18 @@ async fn serve(model: &'static SchemaModel) -> ExitCode {
 }
 
 async fn migrate(model: &'static SchemaModel, dry_run: bool) -> ExitCode {
-    let database = match database_from_env().await {
+    let mut url = match url_from_env() {
+        Ok(url) => url,
+        Err(code) => return code,
+    };
+    if dry_run && missing_sqlite_file(&url).is_some() {
+        // Plan against an empty in-memory database: everything is missing, as it would be in
+        // the new file, and no file is created.
+        url = DatabaseUrl::Sqlite {
+            path: PathBuf::from(":memory:"),
+        };
+    }
+    let database = match connect(&url, &PoolSettings::default()).await {
         Ok(db) => db,
         Err(code) => return code,
     };
@@ -222,7 +250,19 @@ async fn seed(model: &'static SchemaModel, scale: u32) -> ExitCode {
 }
 
 async fn check(model: &'static SchemaModel) -> ExitCode {
-    let database = match database_from_env().await {
+    let url = match url_from_env() {
+        Ok(url) => url,
+        Err(code) => return code,
+    };
+    if let Some(path) = missing_sqlite_file(&url) {
+        println!(
+            "- the database file {} does not exist yet: \"{bin} serve\" creates, migrates and seeds it, \"{bin} migrate\" creates its tables",
+            path.display(),
+            bin = binary_name()
+        );
+        return ExitCode::FAILURE;
+    }
+    let database = match connect(&url, &PoolSettings::default()).await {
         Ok(db) => db,
         Err(code) => return code,
     };

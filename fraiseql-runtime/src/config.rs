@@ -9,6 +9,8 @@ use crate::db::{DatabaseUrl, PoolSettings};
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://fraiseql.db";
 /// Default listen address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// Default log filter.
+pub const DEFAULT_LOG: &str = "info";
 
 /// The server's configuration.
 #[derive(Clone, Debug)]
@@ -37,6 +39,14 @@ pub enum ConfigError {
     /// `FRAISEQL_BIND` is not a socket address.
     #[error("FRAISEQL_BIND={0:?} is not an address like 127.0.0.1:8080")]
     Bind(String),
+    /// `RUST_LOG` is not a tracing filter.
+    #[error("RUST_LOG={value:?} is not a log filter ({reason}); use a level such as info, or directives such as warn,fraiseql_runtime=debug")]
+    LogFilter {
+        /// The value given.
+        value: String,
+        /// What the filter parser said.
+        reason: String,
+    },
 }
 
 impl Config {
@@ -76,6 +86,22 @@ pub fn database_url(lookup: &impl Fn(&str) -> Option<String>) -> Result<Database
             other => other.to_string(),
         },
     })
+}
+
+/// The log filter from `RUST_LOG` (default `info`); a filter that does not parse is refused
+/// rather than silently replaced, so a typo cannot hide the logs someone asked for.
+pub fn log_filter(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<tracing_subscriber::EnvFilter, ConfigError> {
+    let value = lookup("RUST_LOG")
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_LOG.to_string());
+    tracing_subscriber::EnvFilter::builder()
+        .parse(value.trim())
+        .map_err(|e| ConfigError::LogFilter {
+            value: value.clone(),
+            reason: e.to_string(),
+        })
 }
 
 #[cfg(test)]
@@ -120,6 +146,20 @@ mod tests {
             .to_string();
         assert!(
             e.starts_with("DATABASE_URL=\"mysql://x\" is not a database URL"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn log_filters_parse_or_are_refused() {
+        let lookup = |value: &'static str| move |k: &str| (k == "RUST_LOG").then(|| value.into());
+        assert!(log_filter(&|_: &str| None).is_ok());
+        assert!(log_filter(&lookup("warn,fraiseql_runtime=debug")).is_ok());
+        let e = log_filter(&lookup("info,fraiseql=loud"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("RUST_LOG=\"info,fraiseql=loud\" is not a log filter ("),
             "{e}"
         );
     }
