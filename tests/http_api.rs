@@ -522,6 +522,32 @@ fn variable_coercion_failures_are_bad_user_input_without_data() {
     assert_eq!(body, json!({"data": {"users": [{"id": "1"}, {"id": "2"}]}}));
 }
 
+/// An ID argument value the planner rejects is named in the message with the argument, as the
+/// DateTime message names its value ("\"yesterday\" is not an RFC 3339 date-time …") and the
+/// `limit` message its argument ("`limit` must be a non-negative integer").
+#[test]
+fn a_bad_id_value_is_named_with_its_argument() {
+    let server = TestServer::start(&[]);
+    for (query, needles) in [
+        (r#"{ user(id: "abc") { id } }"#, &["`id`", "abc"][..]),
+        (
+            r#"{ users(where: {id: {eq: "abc"}}) { id } }"#,
+            &["abc"][..],
+        ),
+    ] {
+        let (status, _, body) = post_accepting(&server, JSON, &json!({"query": query}));
+        assert_eq!(status, 200, "{body}");
+        assert_errors_only(&body, "BAD_USER_INPUT", query);
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        for needle in needles {
+            assert!(
+                message.contains(needle),
+                "{query}: the message should contain {needle}: {message:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_plan_cache_parses_each_document_and_operation_once() {
     let server = TestServer::start(&[]);
