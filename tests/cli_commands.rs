@@ -258,6 +258,28 @@ fn serve_refuses_an_invalid_log_filter_with_exit_code_2() {
 }
 
 #[test]
+fn an_unreachable_database_is_reported_as_such_not_as_drift() {
+    let ws = Workspace::new("cli-unreachable");
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    let url = "postgres://postgres@127.0.0.1:1/blog";
+    let bind = format!("127.0.0.1:{}", free_port());
+    for args in [&["serve"][..], &["check"][..], &["migrate"][..]] {
+        let run = run_in(
+            &ws.dir,
+            args,
+            &[("DATABASE_URL", url), ("FRAISEQL_BIND", &bind)],
+            Duration::from_secs(60),
+        );
+        assert_eq!(run.code, Some(1), "{args:?}: {run}");
+        assert!(
+            run.stderr.contains("the database does not answer"),
+            "{args:?}: {run}"
+        );
+        assert!(!run.stderr.contains("hint"), "{args:?}: {run}");
+    }
+}
+
+#[test]
 fn serve_and_check_refuse_a_database_that_lost_a_column() {
     let ws = Workspace::migrated("cli-drift");
     let run = ws.run(&["check"]);

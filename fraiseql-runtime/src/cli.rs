@@ -126,10 +126,20 @@ fn config_error(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(EXIT_CONFIG)
 }
 
+/// How long a command waits for the database to answer its first ping.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Opens the pool and proves the database answers, so an unreachable server is reported as
+/// such and never as schema drift.
 async fn connect(url: &DatabaseUrl, pool: &PoolSettings) -> Result<Database, ExitCode> {
-    Database::connect(url, pool)
+    let database = Database::connect(url, pool)
         .await
-        .map_err(|e| fail(format!("{e}")))
+        .map_err(|e| fail(format!("{e}")))?;
+    database
+        .ping(CONNECT_TIMEOUT)
+        .await
+        .map_err(|e| fail(format!("the database does not answer: {e}")))?;
+    Ok(database)
 }
 
 async fn database_from_env() -> Result<Database, ExitCode> {
