@@ -152,11 +152,14 @@ echo "FRAISEQL_TEST_PG_STATS_URL=$FRAISEQL_TEST_PG_STATS_URL"
 
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy (warnings are errors)" cargo clippy --workspace --all-targets -- -D warnings
-step "cargo test --workspace" cargo test --workspace
+# --no-fail-fast: a failing test binary must not hide the results of the ones after it.
+step "cargo test --workspace" cargo test --workspace --no-fail-fast
 
 browser_test() {
-    # `cargo test` builds the binary for the integration tests already; this is a no-op then.
-    cargo build --bin fraiseql-blog || return 1
+    # The binary the integration tests ran (target/debug/fraiseql-blog). `cargo test --no-run`
+    # is a no-op after `cargo test`; a plain `cargo build` would rebuild many dependencies,
+    # because without the dev-dependencies cargo resolves their features differently.
+    cargo test --workspace --no-run || return 1
     (cd tests/browser && npm ci --no-audit --no-fund && npm test)
 }
 step "browser test (headless Chromium, playground)" browser_test
