@@ -151,7 +151,8 @@ echo "FRAISEQL_TEST_PG_STATS_URL=$FRAISEQL_TEST_PG_STATS_URL"
 # The checks.
 
 step "cargo fmt --check" cargo fmt --all -- --check
-step "cargo clippy (warnings are errors)" cargo clippy --workspace --all-targets -- -D warnings
+# --keep-going: report every crate's lints, not only the first failing crate's.
+step "cargo clippy (warnings are errors)" cargo clippy --workspace --all-targets --keep-going -- -D warnings
 # --no-fail-fast: a failing test binary must not hide the results of the ones after it.
 step "cargo test --workspace" cargo test --workspace --no-fail-fast
 
