@@ -43,6 +43,8 @@ pub struct ExecOutcome {
     pub has_errors: bool,
     /// Whether the response has no `data` at all (a request error, e.g. introspection too deep).
     pub request_error: bool,
+    /// Whether `data` is `null` (a non-null root field failed) or absent.
+    pub data_is_null: bool,
     /// Whether a database was unavailable or out of connections (the HTTP layer may answer 503).
     pub database_unavailable: bool,
 }
@@ -205,6 +207,7 @@ pub async fn execute(request: ExecRequest<'_>) -> ExecOutcome {
         body,
         has_errors: !errors.is_empty(),
         request_error: false,
+        data_is_null,
         database_unavailable,
     }
 }
@@ -245,6 +248,7 @@ fn request_error(error: GraphQLError) -> ExecOutcome {
         body,
         has_errors: true,
         request_error: true,
+        data_is_null: true,
         database_unavailable: false,
     }
 }

@@ -114,7 +114,7 @@ fn outcome(state: &AppState, outcome: Outcome, media: &'static str) -> HttpRespo
         // failure, so clients and load balancers see that a retry may help. With partial data
         // the spec requires 2xx. The executor writes `data` last, so a null one ends the body.
         Outcome::Executed(result)
-            if result.database_unavailable && result.body.ends_with(b"\"data\":null}") =>
+            if result.database_unavailable && result.data_is_null =>
         {
             respond(state, StatusCode::SERVICE_UNAVAILABLE, media, result.body)
         }

@@ -17,6 +17,18 @@ pub(crate) enum PlanInputError {
     Invalid(String),
 }
 
+impl PlanInputError {
+    /// Prefixes an `Invalid` message with where the value was (`argument \`id\``).
+    pub fn in_context(self, context: &str) -> PlanInputError {
+        match self {
+            PlanInputError::Invalid(message) => {
+                PlanInputError::Invalid(format!("{context}: {message}"))
+            }
+            other => other,
+        }
+    }
+}
+
 /// A value: from the document or from the variables; `Absent` when not given.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Input<'a> {
@@ -137,6 +149,20 @@ impl<'a> Input<'a> {
             Input::Ast(Value::Boolean(b)) => Some(*b),
             Input::Json(v) => v.as_bool(),
             _ => None,
+        }
+    }
+
+    /// The value as a client wrote it, for error messages (strings quoted, capped in length).
+    pub fn describe(&self) -> String {
+        let text = match self {
+            Input::Absent => "nothing".to_string(),
+            Input::Ast(value) => value.to_string(),
+            Input::Json(value) => serde_json::to_string(value).unwrap_or_else(|_| "a value".into()),
+        };
+        if text.chars().count() > 64 {
+            format!("{}…", text.chars().take(64).collect::<String>())
+        } else {
+            text
         }
     }
 

@@ -131,7 +131,9 @@ pub(crate) fn build_statement(
             }
             "key" => {
                 let kind = spec.ty.columns[spec.ty.key_column].kind;
-                let source = w.scalar_source(arg("id"), kind)?;
+                let source = w
+                    .scalar_source(arg("id"), kind)
+                    .map_err(|e| e.in_context("argument `id`"))?;
                 let ph = w.push(source);
                 sql.push_str(&ph);
             }
@@ -331,7 +333,9 @@ impl Writer<'_, '_> {
                     if resolved_null {
                         continue;
                     }
-                    let source = self.list_source(value, kind)?;
+                    let source = self
+                        .list_source(value, kind)
+                        .map_err(|e| e.in_context(&format!("`where` filter `{op}`")))?;
                     let ph = self.push(source);
                     parts.push(match self.spec.dialect {
                         Dialect::Postgres if kind == ScalarKind::DateTime => {
@@ -362,7 +366,9 @@ impl Writer<'_, '_> {
                 parts.push("1 = 0".to_string());
                 continue;
             }
-            let source = self.scalar_source(value, kind)?;
+            let source = self
+                .scalar_source(value, kind)
+                .map_err(|e| e.in_context(&format!("`where` filter `{op}`")))?;
             let ph = self.scalar_ph(source, kind);
             parts.push(format!("{col} {sql_op} {ph}"));
         }
@@ -523,12 +529,12 @@ pub(crate) fn count_bind(
 
 /// One scalar value as a bind of the column's kind.
 pub(crate) fn to_bind(input: Input<'_>, kind: ScalarKind) -> Result<Bind, String> {
-    let bad = |what: &str| format!("expected {what}");
+    let bad = |what: &str| format!("{} is not {what}", input.describe());
     match kind {
         ScalarKind::Id | ScalarKind::ForeignKey => input
             .as_id()
             .map(Bind::BigInt)
-            .ok_or_else(|| "is not a valid ID (IDs are integers)".to_string()),
+            .ok_or_else(|| format!("{} is not a valid ID (IDs are integers)", input.describe())),
         ScalarKind::Int => input
             .as_i64()
             .and_then(|v| i32::try_from(v).ok())
