@@ -10,12 +10,13 @@ use std::marker::PhantomData;
 
 use diesel::deserialize::{self, QueryableByName};
 use diesel::pg::Pg;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::row::NamedRow;
 use diesel::sql_types::BigInt;
 use diesel::sqlite::{Sqlite, SqliteConnection};
 use diesel::{QueryResult, RunQueryDsl};
 use diesel_async::AsyncPgConnection;
+
+use crate::db::PlannedQuery;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 
@@ -90,14 +91,14 @@ pub trait RowLoader: Send + Sync {
     fn load_sqlite(
         &self,
         conn: &mut SqliteConnection,
-        query: BoxedSqlQuery<'_, Sqlite, SqlQuery>,
+        query: PlannedQuery<'_>,
     ) -> QueryResult<Box<dyn RowSet>>;
 
     /// Loads rows on PostgreSQL.
     fn load_postgres<'a>(
         &'a self,
         conn: &'a mut AsyncPgConnection,
-        query: BoxedSqlQuery<'a, Pg, SqlQuery>,
+        query: PlannedQuery<'a>,
     ) -> BoxFuture<'a, QueryResult<Box<dyn RowSet>>>;
 }
 
@@ -125,7 +126,7 @@ where
     fn load_sqlite(
         &self,
         conn: &mut SqliteConnection,
-        query: BoxedSqlQuery<'_, Sqlite, SqlQuery>,
+        query: PlannedQuery<'_>,
     ) -> QueryResult<Box<dyn RowSet>> {
         let rows: Vec<Keyed<T>> = query.load(conn)?;
         Ok(Box::new(rows))
@@ -134,7 +135,7 @@ where
     fn load_postgres<'a>(
         &'a self,
         conn: &'a mut AsyncPgConnection,
-        query: BoxedSqlQuery<'a, Pg, SqlQuery>,
+        query: PlannedQuery<'a>,
     ) -> BoxFuture<'a, QueryResult<Box<dyn RowSet>>> {
         async move {
             let rows: Vec<Keyed<T>> = diesel_async::RunQueryDsl::load(query, conn).await?;

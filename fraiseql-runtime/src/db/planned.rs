@@ -10,9 +10,9 @@
 //! the planner's `$n` are replaced by one placeholder per occurrence; a `$n` used twice is
 //! bound twice.
 //!
-//! `Session::execute` and the catalog reads use it (uncached). Typed loads still go through
-//! `sql_query`, because `row::RowLoader` takes a `BoxedSqlQuery`; switching that parameter to
-//! `PlannedQuery` is the whole change needed for loads to stay prepared.
+//! Typed loads (`row::RowLoader`) use it cached; `Session::execute` and the catalog reads use
+//! it uncached. The per-connection cache is bounded only by the number of distinct statement
+//! texts, which the (bounded) plan cache limits.
 
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};

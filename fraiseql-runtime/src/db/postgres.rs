@@ -160,7 +160,7 @@ impl PgSession {
         binds: &[Bind],
     ) -> Result<Box<dyn RowSet>, DbError> {
         Ok(rows
-            .load_postgres(&mut self.conn, postgres_query(sql, binds))
+            .load_postgres(&mut self.conn, PlannedQuery::new(sql, binds)?)
             .await?)
     }
 

@@ -110,7 +110,7 @@ impl SqliteSession {
     ) -> Result<Box<dyn RowSet>, DbError> {
         // The blocking task must own what it binds.
         let (sql, binds) = (sql.to_owned(), binds.to_vec());
-        self.blocking(move |conn| Ok(rows.load_sqlite(conn, sqlite_query(&sql, &binds))?))
+        self.blocking(move |conn| Ok(rows.load_sqlite(conn, PlannedQuery::for_sqlite(&sql, &binds)?)?))
             .await
     }
 
