@@ -85,7 +85,8 @@ impl GraphqlRequest {
         for (key, value) in url::form_urlencoded::parse(query_string.as_bytes()) {
             match key.as_ref() {
                 "query" => query = Some(value.into_owned()),
-                "variables" if !value.is_empty() => {
+                // `variables=null` means none, as `"variables": null` does in a POST body.
+                "variables" if !value.is_empty() && value != "null" => {
                     variables = serde_json::from_str(&value)
                         .map_err(|_| RequestParamsError::BadVariables)?
                 }
@@ -170,5 +171,7 @@ mod tests {
             GraphqlRequest::from_query_string(""),
             Err(RequestParamsError::MissingQuery)
         );
+        let r = GraphqlRequest::from_query_string("query=%7Ba%7D&variables=null").unwrap();
+        assert!(r.variables.is_empty());
     }
 }
