@@ -3,7 +3,6 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
-use std::io::Read;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
@@ -55,8 +54,10 @@ impl TestServer {
             )
             .env("FRAISEQL_BIND", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+            .stdout(Stdio::null());
+        // The log goes to a file: a pipe nobody reads would stall a chatty server.
+        let log = std::fs::File::create(dir.join("server.log")).expect("server log file");
+        cmd.stderr(Stdio::from(log));
         for (k, v) in envs {
             cmd.env(k, v);
         }
@@ -78,10 +79,8 @@ impl TestServer {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
-                let mut stderr = String::new();
-                if let Some(mut e) = self.child.stderr.take() {
-                    let _ = e.read_to_string(&mut stderr);
-                }
+                let stderr =
+                    std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
                 panic!("server exited early ({status}):\n{stderr}");
             }
             if let Ok(r) = self.client.get(format!("{}/health/live", self.base)).send() {

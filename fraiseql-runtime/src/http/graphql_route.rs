@@ -113,9 +113,7 @@ fn outcome(state: &AppState, outcome: Outcome, media: &'static str) -> HttpRespo
         // The database was down or out of connections and no data came back: a server-side
         // failure, so clients and load balancers see that a retry may help. With partial data
         // the spec requires 2xx. The executor writes `data` last, so a null one ends the body.
-        Outcome::Executed(result)
-            if result.database_unavailable && result.data_is_null =>
-        {
+        Outcome::Executed(result) if result.database_unavailable && result.data_is_null => {
             respond(state, StatusCode::SERVICE_UNAVAILABLE, media, result.body)
         }
         Outcome::Executed(result) if result.request_error && modern => {
