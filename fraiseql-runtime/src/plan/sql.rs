@@ -562,56 +562,52 @@ pub(crate) fn to_bind(input: Input<'_>, kind: ScalarKind) -> Result<Bind, String
 
 /// A list of values as one list bind.
 pub(crate) fn to_list_bind(items: &[Input<'_>], kind: ScalarKind) -> Result<Bind, String> {
-    let mut binds = Vec::with_capacity(items.len());
-    for item in items {
-        binds.push(to_bind(*item, kind)?);
+    // Each item goes through `to_bind`, so a list gets exactly the checks a single value does.
+    fn collect<T>(
+        items: &[Input<'_>],
+        kind: ScalarKind,
+        unwrap: fn(Bind) -> Option<T>,
+    ) -> Result<Vec<T>, String> {
+        items
+            .iter()
+            .map(|item| to_bind(*item, kind).map(unwrap))
+            .filter_map(Result::transpose)
+            .collect()
     }
     Ok(match kind {
-        ScalarKind::Id | ScalarKind::ForeignKey => Bind::BigIntList(
-            binds
-                .into_iter()
-                .filter_map(|b| {
-                    if let Bind::BigInt(v) = b {
-                        Some(v)
-                    } else {
-                        None
-                    }
-                })
-                .collect(),
-        ),
-        ScalarKind::Int => Bind::IntegerList(
-            binds
-                .into_iter()
-                .filter_map(|b| {
-                    if let Bind::Integer(v) = b {
-                        Some(v)
-                    } else {
-                        None
-                    }
-                })
-                .collect(),
-        ),
-        ScalarKind::Float => Bind::DoubleList(
-            binds
-                .into_iter()
-                .filter_map(|b| {
-                    if let Bind::Double(v) = b {
-                        Some(v)
-                    } else {
-                        None
-                    }
-                })
-                .collect(),
-        ),
+        ScalarKind::Id | ScalarKind::ForeignKey => Bind::BigIntList(collect(items, kind, |b| {
+            if let Bind::BigInt(v) = b {
+                Some(v)
+            } else {
+                None
+            }
+        })?),
+        ScalarKind::Int => Bind::IntegerList(collect(items, kind, |b| {
+            if let Bind::Integer(v) = b {
+                Some(v)
+            } else {
+                None
+            }
+        })?),
+        ScalarKind::Float => Bind::DoubleList(collect(items, kind, |b| {
+            if let Bind::Double(v) = b {
+                Some(v)
+            } else {
+                None
+            }
+        })?),
         ScalarKind::Boolean | ScalarKind::Json => {
             return Err("`in` is not available for this type".to_string())
         }
-        _ => Bind::TextList(
-            binds
-                .into_iter()
-                .filter_map(|b| if let Bind::Text(v) = b { Some(v) } else { None })
-                .collect(),
-        ),
+        ScalarKind::String | ScalarKind::Enum(_) | ScalarKind::DateTime => {
+            Bind::TextList(collect(items, kind, |b| {
+                if let Bind::Text(v) = b {
+                    Some(v)
+                } else {
+                    None
+                }
+            })?)
+        }
     })
 }
 
