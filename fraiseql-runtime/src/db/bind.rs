@@ -25,54 +25,6 @@ pub enum Bind {
     TextList(Vec<String>),
 }
 
-use diesel::pg::Pg;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::sql_types::{Array, BigInt, Bool, Double, Integer, Text};
-use diesel::sqlite::Sqlite;
-
-/// `sql` with `binds` attached for PostgreSQL: each value with its own SQL type, lists as
-/// arrays. Binds are borrowed, so nothing is copied on the hot path.
-pub(crate) fn postgres_query<'a>(sql: &str, binds: &'a [Bind]) -> BoxedSqlQuery<'a, Pg, SqlQuery> {
-    let mut query = diesel::sql_query(sql).into_boxed::<Pg>();
-    for bind in binds {
-        query = match bind {
-            Bind::BigInt(v) => query.bind::<BigInt, _>(v),
-            Bind::Integer(v) => query.bind::<Integer, _>(v),
-            Bind::Double(v) => query.bind::<Double, _>(v),
-            Bind::Text(v) => query.bind::<Text, _>(v.as_str()),
-            Bind::Bool(v) => query.bind::<Bool, _>(v),
-            Bind::BigIntList(v) => query.bind::<Array<BigInt>, _>(v.as_slice()),
-            Bind::IntegerList(v) => query.bind::<Array<Integer>, _>(v.as_slice()),
-            Bind::DoubleList(v) => query.bind::<Array<Double>, _>(v.as_slice()),
-            Bind::TextList(v) => query.bind::<Array<Text>, _>(v.as_slice()),
-        };
-    }
-    query
-}
-
-/// `sql` with `binds` attached for SQLite. SQLite has no arrays: a list is bound as one JSON
-/// array text that the statement reads with `json_each`.
-pub(crate) fn sqlite_query<'a>(
-    sql: &str,
-    binds: &'a [Bind],
-) -> BoxedSqlQuery<'a, Sqlite, SqlQuery> {
-    let mut query = diesel::sql_query(sql).into_boxed::<Sqlite>();
-    for bind in binds {
-        query = match bind {
-            Bind::BigInt(v) => query.bind::<BigInt, _>(v),
-            Bind::Integer(v) => query.bind::<Integer, _>(v),
-            Bind::Double(v) => query.bind::<Double, _>(v),
-            Bind::Text(v) => query.bind::<Text, _>(v.as_str()),
-            Bind::Bool(v) => query.bind::<Bool, _>(v),
-            Bind::BigIntList(v) => query.bind::<Text, _>(json_array(v)),
-            Bind::IntegerList(v) => query.bind::<Text, _>(json_array(v)),
-            Bind::DoubleList(v) => query.bind::<Text, _>(json_array(v)),
-            Bind::TextList(v) => query.bind::<Text, _>(json_array(v)),
-        };
-    }
-    query
-}
-
 /// A list bind as the JSON array text SQLite reads; `None` for a single value.
 pub(crate) fn sqlite_list_json(bind: &Bind) -> Option<String> {
     match bind {

@@ -24,7 +24,6 @@ use diesel_async::pooled_connection::{
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
-use super::bind::postgres_query;
 use super::text_rows::{PgPlanLine, TextValue};
 use super::{Bind, DbError, PlannedQuery, PoolSettings, PoolStatus};
 use crate::row::{RowLoader, RowSet};
@@ -195,8 +194,10 @@ impl PgSession {
             format!("EXPLAIN {sql}")
         };
         self.execute_batch("BEGIN").await?;
-        let result: Result<Vec<PgPlanLine>, _> =
-            postgres_query(&sql, binds).load(&mut *self.conn).await;
+        let result: Result<Vec<PgPlanLine>, _> = match PlannedQuery::new(&sql, binds) {
+            Ok(query) => query.uncached().load(&mut *self.conn).await,
+            Err(e) => Err(e),
+        };
         self.execute_batch("ROLLBACK").await?;
         Ok(result?.into_iter().map(|r| r.0).collect())
     }

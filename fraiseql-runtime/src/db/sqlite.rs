@@ -9,7 +9,6 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::{RunQueryDsl, SqliteConnection};
 
-use super::bind::sqlite_query;
 use super::text_rows::{SqlitePlanLine, TextValue};
 use super::{trace, Bind, DbError, PlannedQuery, PoolSettings, PoolStatus};
 use crate::row::{RowLoader, RowSet};
@@ -157,7 +156,9 @@ impl SqliteSession {
         let (sql, binds) = (format!("EXPLAIN QUERY PLAN {sql}"), binds.to_vec());
         self.blocking(move |conn| {
             conn.batch_execute("BEGIN")?;
-            let result: Result<Vec<SqlitePlanLine>, _> = sqlite_query(&sql, &binds).load(conn);
+            let result: Result<Vec<SqlitePlanLine>, _> = PlannedQuery::for_sqlite(&sql, &binds)
+                .map(PlannedQuery::uncached)
+                .and_then(|q| q.load(conn));
             conn.batch_execute("ROLLBACK")?;
             Ok(result?.into_iter().map(|r| r.0).collect())
         })

@@ -197,22 +197,32 @@ impl Writer<'_, '_> {
         count_bind(input, what, default).map(BindSource::Const)
     }
 
+    /// At plan time, a variable in a value position becomes a deferred bind when it is
+    /// non-null (its value never changes the SQL); a nullable one makes the statement be built
+    /// per request. `None`: not a variable, or values are known — resolve it now.
+    fn deferred(
+        &self,
+        input: Input<'_>,
+        make: impl FnOnce(Name) -> BindSource,
+    ) -> Option<Result<BindSource, PlanInputError>> {
+        let name = input.variable()?;
+        if self.scope.values.is_some() {
+            return None;
+        }
+        Some(if self.scope.is_non_null(name) {
+            Ok(make(name.clone()))
+        } else {
+            Err(PlanInputError::NeedsValues)
+        })
+    }
+
     fn scalar_source(
         &self,
         input: Input<'_>,
         kind: ScalarKind,
     ) -> Result<BindSource, PlanInputError> {
-        if let Some(name) = input.variable() {
-            if self.scope.values.is_none() {
-                return if self.scope.is_non_null(name) {
-                    Ok(BindSource::Var {
-                        name: name.clone(),
-                        kind,
-                    })
-                } else {
-                    Err(PlanInputError::NeedsValues)
-                };
-            }
+        if let Some(deferred) = self.deferred(input, |name| BindSource::Var { name, kind }) {
+            return deferred;
         }
         let input = self.scope.resolve(input)?;
         to_bind(input, kind)
@@ -225,17 +235,8 @@ impl Writer<'_, '_> {
         input: Input<'_>,
         kind: ScalarKind,
     ) -> Result<BindSource, PlanInputError> {
-        if let Some(name) = input.variable() {
-            if self.scope.values.is_none() {
-                return if self.scope.is_non_null(name) {
-                    Ok(BindSource::VarList {
-                        name: name.clone(),
-                        kind,
-                    })
-                } else {
-                    Err(PlanInputError::NeedsValues)
-                };
-            }
+        if let Some(deferred) = self.deferred(input, |name| BindSource::VarList { name, kind }) {
+            return deferred;
         }
         let input = self.scope.resolve(input)?;
         let mut items = Vec::new();
