@@ -27,6 +27,8 @@ pub struct Model {
     pub enums: Vec<EnumType>,
     /// Root `Query` fields, in declaration order.
     pub query: Vec<RootField>,
+    /// Root `Mutation` fields, in declaration order (empty without `type Mutation`).
+    pub mutations: Vec<MutationField>,
     /// `schema @cache(maxTtl:, scope:)`.
     pub default_cache: Option<Cache>,
 }
@@ -123,6 +125,8 @@ pub struct Index {
     pub name: String,
     pub columns: Vec<String>,
     pub predicate: Option<String>,
+    /// `CREATE UNIQUE INDEX` (from `@column(unique: true)`).
+    pub unique: bool,
 }
 
 /// `@cache(ttl:, scope:)`.
@@ -179,6 +183,66 @@ pub struct EnumValue {
 pub enum RootKind {
     Lookup,
     List,
+    /// `@resolver`: a `#[fraiseql::query]` function.
+    Custom(Returns),
+}
+
+/// The shape of a custom resolver's result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Returns {
+    /// `T!`
+    One,
+    /// `T`
+    Optional,
+    /// `[T!]!`
+    List,
+}
+
+/// An argument of a custom (`@resolver`) field: a scalar or enum, maybe nullable, maybe a
+/// list of them.
+#[derive(Clone, Debug)]
+pub struct Argument {
+    pub name: String,
+    pub description: Option<String>,
+    /// The GraphQL type as written, e.g. `[ID!]` or `String!`.
+    pub graphql_type: String,
+    /// The scalar or enum at the bottom of the type.
+    pub base: Kind,
+    /// Whether the argument itself may be null / left out.
+    pub nullable: bool,
+    /// `Some(item_nullable)` for a list argument.
+    pub list: Option<bool>,
+    pub source: Source,
+}
+
+/// What a mutation field does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MutationKind {
+    /// `@insert`: `(input: Create<T>Input!): T!`
+    Insert,
+    /// `@update`: `(id: ID!, input: Update<T>Input!): T`
+    Update,
+    /// `@delete(type: "T")`: `(id: ID!): Boolean!`
+    Delete,
+    /// `@resolver` with `@writes(types: [...])`: a `#[fraiseql::mutation]` function.
+    Custom(Returns),
+}
+
+/// A root `Mutation` field.
+#[derive(Clone, Debug)]
+pub struct MutationField {
+    pub name: String,
+    pub description: Option<String>,
+    /// The GraphQL type as written.
+    pub graphql_type: String,
+    /// Index into [`Model::types`] of the type written (and returned, except `Delete`).
+    pub target: usize,
+    pub kind: MutationKind,
+    /// Arguments of a custom mutation (generated ones have fixed arguments).
+    pub arguments: Vec<Argument>,
+    /// Indexes into [`Model::types`] of the types written.
+    pub writes: Vec<usize>,
+    pub source: Source,
 }
 
 /// A root `Query` field.
@@ -193,6 +257,8 @@ pub struct RootField {
     pub kind: RootKind,
     pub cache: Option<Cache>,
     pub route: Route,
+    /// Arguments of a custom field (empty for lookups and lists, whose arguments are fixed).
+    pub arguments: Vec<Argument>,
     pub source: Source,
 }
 

@@ -84,6 +84,9 @@ pub fn api_sdl(model: &Model) -> String {
             RootKind::List => {
                 let _ = writeln!(out, "  {}{}: {}", f.name, list_args(target), f.graphql_type);
             }
+            RootKind::Custom(_) => {
+                let _ = writeln!(out, "  {}: {}", f.name, f.graphql_type);
+            }
         }
     }
     out.push_str("}\n\n");

@@ -90,6 +90,11 @@ pub fn relation(kind: RelationKind, foreign_key: &str, target: &TableType) -> Di
     }
 }
 
+/// Rows by key: `$1` is the array of keys; each row's parent column is its own key.
+pub fn by_keys(target: &TableType) -> Dialects {
+    relation(RelationKind::BelongsTo, target.key_name(), target)
+}
+
 /// A root lookup by key.
 pub fn lookup(target: &TableType) -> Dialects {
     Dialects::same(format!(

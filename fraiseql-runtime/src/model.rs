@@ -29,6 +29,8 @@ pub struct SchemaModel {
     pub enums: &'static [EnumModel],
     /// Root `Query` fields.
     pub query_fields: &'static [RootFieldModel],
+    /// Root `Mutation` fields (empty when the schema has no `type Mutation`).
+    pub mutation_fields: &'static [MutationFieldModel],
     /// Schema-wide default cache policy (`schema @cache(maxTtl:, scope:)`), if any.
     pub default_cache: Option<CachePolicy>,
 }
@@ -58,6 +60,10 @@ pub struct TypeModel {
     pub seed_rows: u32,
     /// The generated typed row loader for this table.
     pub rows: &'static dyn RowLoader,
+    /// Rows by key: `$1` is the array of keys (a JSON array on SQLite), each row's
+    /// `__fraiseql_parent` is its own key. Mutations re-read what they wrote with it, and custom
+    /// resolvers' rows are completed with it.
+    pub by_keys: Dialects,
     /// Position of the type's definition in the schema sources.
     pub source: SourcePos,
 }
@@ -81,6 +87,11 @@ pub struct ColumnModel {
     pub ddl_type: Dialects,
     /// Cache policy of the field (`@cache` on the field), if any.
     pub cache: Option<CachePolicy>,
+    /// The field of the generated `Create<T>Input` / `Update<T>Input` that writes this column:
+    /// the GraphQL field name, or `<relation>Id` for a foreign-key column (`authorId` for
+    /// `author: User! @relation(foreignKey: "user_id")`); `None` for the key, which the
+    /// database assigns.
+    pub input: Option<&'static str>,
 }
 
 /// A relation field.
@@ -132,6 +143,8 @@ pub struct RootFieldModel {
     pub cache: Option<CachePolicy>,
     /// `@replica` / `@primary` on the field.
     pub route: Route,
+    /// The Rust function of a `@resolver` field (`RootFieldKind::Custom`); `None` otherwise.
+    pub resolver: Option<ResolverFn>,
     /// Position of the field in the schema sources.
     pub source: SourcePos,
 }
@@ -144,7 +157,54 @@ pub enum RootFieldKind {
     /// `users: [User!]!` — a list with the generated `limit`, `offset`, `after`, `where` and
     /// `orderBy` arguments.
     List,
+    /// `@resolver`: a `#[fraiseql::query]` function returns the rows; `sql` is empty.
+    Custom(Returns),
 }
+
+/// The shape a custom resolver's result has in the schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Returns {
+    /// `User!`: exactly one row.
+    One,
+    /// `User`: at most one row.
+    Optional,
+    /// `[User!]!`: any number of rows.
+    List,
+}
+
+/// A root `Mutation` field.
+pub struct MutationFieldModel {
+    /// GraphQL field name, e.g. `createPost`.
+    pub name: &'static str,
+    /// Index into [`SchemaModel::types`] of the type written (and returned, except `Delete`).
+    pub target: usize,
+    /// What the field does.
+    pub kind: MutationKind,
+    /// The Rust function of a `@resolver` mutation; `None` otherwise.
+    pub resolver: Option<ResolverFn>,
+    /// Indexes into [`SchemaModel::types`] of every type the field writes (the target for
+    /// generated mutations, `@writes(types:)` for custom ones), for cache invalidation.
+    pub writes: &'static [usize],
+    /// Position of the field in the schema sources.
+    pub source: SourcePos,
+}
+
+/// What a mutation field does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MutationKind {
+    /// `createPost(input: CreatePostInput!): Post! @insert`.
+    Insert,
+    /// `updatePost(id: ID!, input: UpdatePostInput!): Post @update`: only the input fields
+    /// given are written.
+    Update,
+    /// `deletePost(id: ID!): Boolean! @delete(type: "Post")`.
+    Delete,
+    /// `@resolver`: a `#[fraiseql::mutation]` function, run in the mutation's transaction.
+    Custom(Returns),
+}
+
+/// A custom resolver as the generated schema stores it (see [`crate::resolver`]).
+pub type ResolverFn = crate::resolver::ResolverFn;
 
 /// One string per SQL dialect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -195,6 +255,8 @@ pub struct IndexModel {
     pub columns: &'static [&'static str],
     /// Partial-index predicate (`@index(where:)`), verbatim SQL.
     pub predicate: Option<&'static str>,
+    /// A unique index (`@column(unique: true)`): a duplicate write fails with `CONFLICT`.
+    pub unique: bool,
 }
 
 /// How long and for whom a result may be cached.
@@ -268,6 +330,11 @@ impl SchemaModel {
     /// The root field with this name.
     pub fn root_field(&self, name: &str) -> Option<&RootFieldModel> {
         self.query_fields.iter().find(|f| f.name == name)
+    }
+
+    /// The mutation field with this name.
+    pub fn mutation_field(&self, name: &str) -> Option<&MutationFieldModel> {
+        self.mutation_fields.iter().find(|f| f.name == name)
     }
 }
 

@@ -32,6 +32,14 @@ pub trait Row: Send + Sync + 'static {
     fn write_column(&self, column: usize, out: &mut Vec<u8>);
 }
 
+/// A generated row struct of a table type: what custom resolvers read and return.
+pub trait TableRow: Row + Sized {
+    /// The GraphQL type the row belongs to, e.g. `User`.
+    const TYPE_NAME: &'static str;
+    /// The row's key (`id`), when it was loaded.
+    fn key(&self) -> Option<i64>;
+}
+
 /// A row together with the key of the parent it was loaded for.
 pub struct Keyed<T> {
     /// Value of [`PARENT_COLUMN`].
@@ -68,6 +76,8 @@ pub trait RowSet: Send + Sync {
     fn int_column(&self, index: usize, column: usize) -> Option<i64>;
     /// See [`Row::write_column`].
     fn write_column(&self, index: usize, column: usize, out: &mut Vec<u8>);
+    /// The concrete rows (a `Vec<Keyed<T>>`), for typed access by custom resolvers.
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any + Send>;
 }
 
 impl<T: Row> RowSet for Vec<Keyed<T>> {
@@ -82,6 +92,9 @@ impl<T: Row> RowSet for Vec<Keyed<T>> {
     }
     fn write_column(&self, index: usize, column: usize, out: &mut Vec<u8>) {
         self[index].row.write_column(column, out)
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any + Send> {
+        self
     }
 }
 

@@ -55,6 +55,7 @@ fn impl_schema_tokens(model: &Model, api_sdl: &str) -> TokenStream {
             types: &[#(#types),*],
             enums: &[#(#enums),*],
             query_fields: &[#(#query),*],
+            mutation_fields: &[],
             default_cache: #default_cache,
         };
     }
@@ -65,7 +66,7 @@ fn impl_type_tokens(model: &Model, t: &TableType) -> TokenStream {
     let name = &t.name;
     let table = &t.table;
     let key = Literal::usize_unsuffixed(t.key_column);
-    let columns = t.columns.iter().map(impl_column_tokens);
+    let columns = t.columns.iter().map(|c| impl_column_tokens(t, c));
     let relations = t.relations.iter().map(|r| impl_relation_tokens(model, r));
     let indexes = t.indexes.iter().map(impl_index_tokens);
     let cache = option(t.cache.as_ref().map(impl_cache_tokens));
@@ -80,6 +81,7 @@ fn impl_type_tokens(model: &Model, t: &TableType) -> TokenStream {
     }));
     let seed = Literal::u32_unsuffixed(t.seed_rows);
     let loader = rows::loader_ident(t);
+    let by_keys = impl_dialects_tokens(&sql::by_keys(t));
     let source = impl_source_tokens(&t.source);
     quote! {
         #m::TypeModel {
@@ -94,12 +96,13 @@ fn impl_type_tokens(model: &Model, t: &TableType) -> TokenStream {
             shard: #shard,
             seed_rows: #seed,
             rows: &#loader,
+            by_keys: #by_keys,
             source: #source,
         }
     }
 }
 
-fn impl_column_tokens(c: &Column) -> TokenStream {
+fn impl_column_tokens(t: &TableType, c: &Column) -> TokenStream {
     let m = quote!(::fraiseql_runtime::model);
     let name = &c.name;
     let field = option(c.field.as_ref().map(|f| quote!(#f)));
@@ -125,6 +128,7 @@ fn impl_column_tokens(c: &Column) -> TokenStream {
     let select = impl_dialects_tokens(&sql::select(c));
     let ddl = impl_dialects_tokens(&sql::ddl_type(c));
     let cache = option(c.cache.as_ref().map(impl_cache_tokens));
+    let input = option(input_field(t, c).map(|f| quote!(#f)));
     quote! {
         #m::ColumnModel {
             name: #name,
@@ -135,6 +139,7 @@ fn impl_column_tokens(c: &Column) -> TokenStream {
             select: #select,
             ddl_type: #ddl,
             cache: #cache,
+            input: #input,
         }
     }
 }
@@ -182,6 +187,13 @@ fn impl_root_field_tokens(model: &Model, f: &RootField) -> TokenStream {
     let (kind, sql) = match f.kind {
         RootKind::Lookup => (quote!(Lookup), sql::lookup(target_type)),
         RootKind::List => (quote!(List), sql::list(target_type)),
+        RootKind::Custom(_) => (
+            quote!(List),
+            sql::Dialects {
+                postgres: String::new(),
+                sqlite: String::new(),
+            },
+        ),
     };
     let sql = impl_dialects_tokens(&sql);
     let cache = option(f.cache.as_ref().map(impl_cache_tokens));
@@ -195,16 +207,33 @@ fn impl_root_field_tokens(model: &Model, f: &RootField) -> TokenStream {
             sql: #sql,
             cache: #cache,
             route: #route,
+            resolver: ::core::option::Option::None,
             source: #source,
         }
     }
+}
+
+/// The field of `Create<T>Input` / `Update<T>Input` that writes `column`: the column's own
+/// field, or `<relation>Id` for the foreign key of a many-to-one relation; none for the key.
+fn input_field(t: &TableType, c: &Column) -> Option<String> {
+    if t.columns[t.key_column].name == c.name {
+        return None;
+    }
+    if let Some(field) = &c.field {
+        return Some(field.clone());
+    }
+    t.relations
+        .iter()
+        .find(|r| r.kind == RelationKind::BelongsTo && r.foreign_key == c.name)
+        .map(|r| format!("{}Id", r.field))
 }
 
 fn impl_index_tokens(i: &Index) -> TokenStream {
     let name = &i.name;
     let columns = &i.columns;
     let predicate = option(i.predicate.as_ref().map(|p| quote!(#p)));
-    quote!(::fraiseql_runtime::model::IndexModel { name: #name, columns: &[#(#columns),*], predicate: #predicate })
+    let unique = i.unique;
+    quote!(::fraiseql_runtime::model::IndexModel { name: #name, columns: &[#(#columns),*], predicate: #predicate, unique: #unique })
 }
 
 fn impl_cache_tokens(c: &Cache) -> TokenStream {

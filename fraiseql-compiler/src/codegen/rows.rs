@@ -52,6 +52,8 @@ pub(crate) fn impl_row_tokens(t: &TableType) -> TokenStream {
     });
     let queryable = impl_queryable_tokens(t);
     let row_trait = impl_row_trait_tokens(t);
+    let type_name = &t.name;
+    let key = field_ident(t.key_name());
     quote! {
         #[doc = #doc]
         #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::default::Default)]
@@ -62,6 +64,14 @@ pub(crate) fn impl_row_tokens(t: &TableType) -> TokenStream {
             use ::fraiseql_runtime::__private::row::json;
             #queryable
             #row_trait
+
+            #[automatically_derived]
+            impl ::fraiseql_runtime::row::TableRow for #row {
+                const TYPE_NAME: &'static str = #type_name;
+                fn key(&self) -> ::core::option::Option<i64> {
+                    self.#key
+                }
+            }
         };
 
         #[allow(non_upper_case_globals)]

@@ -175,6 +175,7 @@ pub fn validate(
         types: tables.into_iter().map(|t| t.table).collect(),
         enums,
         query,
+        mutations: Vec::new(),
         default_cache,
     })
 }

@@ -120,6 +120,7 @@ pub(crate) fn root_fields(
             kind,
             cache,
             route,
+            arguments: Vec::new(),
             source: source(file, field.position),
         });
     }

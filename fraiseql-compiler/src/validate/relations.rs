@@ -140,6 +140,7 @@ fn indexes(ctx: &mut Ctx<'_>, drafts: &mut [Draft]) {
                 name: format!("idx_{}_{name}", draft.table.table),
                 columns: vec![name],
                 predicate: None,
+                unique: false,
             });
         }
         for d in draft.directives.all("index") {
@@ -172,6 +173,7 @@ fn indexes(ctx: &mut Ctx<'_>, drafts: &mut [Draft]) {
                     name,
                     columns: fields.to_vec(),
                     predicate,
+                    unique: false,
                 });
             }
         }

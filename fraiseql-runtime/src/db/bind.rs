@@ -23,6 +23,23 @@ pub enum Bind {
     DoubleList(Vec<f64>),
     /// A list of `TEXT`.
     TextList(Vec<String>),
+    /// `NULL`, typed (PostgreSQL types every parameter).
+    Null(NullType),
+}
+
+/// The SQL type of a bound `NULL`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NullType {
+    /// `BIGINT`.
+    BigInt,
+    /// `INTEGER`.
+    Integer,
+    /// `DOUBLE PRECISION` / `REAL`.
+    Double,
+    /// `TEXT`.
+    Text,
+    /// `BOOLEAN`.
+    Bool,
 }
 
 /// A list bind as the JSON array text SQLite reads; `None` for a single value.

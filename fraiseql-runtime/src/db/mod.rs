@@ -19,7 +19,7 @@ mod trace;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use bind::Bind;
+pub use bind::{Bind, NullType};
 pub use check::SchemaDrift;
 pub use planned::PlannedQuery;
 pub use seed::SeedReport;
@@ -73,6 +73,18 @@ pub enum DbError {
     /// No connection became free within the acquire timeout.
     #[error("no database connection free within {0:?}")]
     PoolTimeout(Duration),
+    /// A write broke a constraint of the table.
+    #[error("constraint violated ({kind:?}): {message}")]
+    Constraint {
+        /// Which kind of constraint.
+        kind: ConstraintKind,
+        /// The constraint's name, when the database reports it (PostgreSQL).
+        constraint: Option<String>,
+        /// The column, when the database reports it (PostgreSQL `NOT NULL`; SQLite's message).
+        column: Option<String>,
+        /// The database's message (server logs only).
+        message: String,
+    },
     /// A statement failed.
     #[error("statement failed: {message}")]
     Query {
@@ -84,13 +96,48 @@ pub enum DbError {
     Other(String),
 }
 
+/// The kinds of constraint a write can break.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConstraintKind {
+    /// A unique index or primary key.
+    Unique,
+    /// A foreign key (the referenced row is missing, or the row is still referenced).
+    ForeignKey,
+    /// `NOT NULL`.
+    NotNull,
+    /// `CHECK`.
+    Check,
+}
+
 impl DbError {
     /// A message safe to show a client: never SQL, never a path.
     pub fn public_message(&self) -> &'static str {
         match self {
             DbError::PoolTimeout(_) => "the database is busy; retry shortly",
             DbError::Connect(_) => "the database is unavailable",
+            DbError::Constraint { kind, .. } => match kind {
+                ConstraintKind::Unique => "a row with the same unique value already exists",
+                ConstraintKind::ForeignKey => {
+                    "a referenced row does not exist, or the row is still referenced"
+                }
+                ConstraintKind::NotNull => "a required value is missing",
+                ConstraintKind::Check => "a value breaks a check constraint of the table",
+            },
             _ => "internal database error",
+        }
+    }
+
+    /// The stable `extensions.code` clients see for this failure.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DbError::PoolTimeout(_) | DbError::Connect(_) => "SERVICE_UNAVAILABLE",
+            DbError::Constraint { kind, .. } => match kind {
+                ConstraintKind::Unique => "CONFLICT",
+                ConstraintKind::ForeignKey | ConstraintKind::NotNull | ConstraintKind::Check => {
+                    "INVALID_INPUT"
+                }
+            },
+            _ => "INTERNAL_SERVER_ERROR",
         }
     }
 }
@@ -165,11 +212,42 @@ impl From<diesel::result::Error> for DbError {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 _,
             ) => DbError::Connect(error.to_string()),
+            Error::DatabaseError(kind, info) => {
+                let kind = match kind {
+                    DatabaseErrorKind::UniqueViolation => ConstraintKind::Unique,
+                    DatabaseErrorKind::ForeignKeyViolation => ConstraintKind::ForeignKey,
+                    DatabaseErrorKind::NotNullViolation => ConstraintKind::NotNull,
+                    DatabaseErrorKind::CheckViolation => ConstraintKind::Check,
+                    _ => {
+                        return DbError::Query {
+                            message: error.to_string(),
+                        }
+                    }
+                };
+                DbError::Constraint {
+                    kind,
+                    constraint: info.constraint_name().map(str::to_owned),
+                    column: info
+                        .column_name()
+                        .map(str::to_owned)
+                        .or_else(|| sqlite_constraint_column(info.message())),
+                    message: error.to_string(),
+                }
+            }
             _ => DbError::Query {
                 message: error.to_string(),
             },
         }
     }
+}
+
+/// The column SQLite names in `UNIQUE constraint failed: users.email` or
+/// `NOT NULL constraint failed: posts.title` (the first, for a multi-column index).
+fn sqlite_constraint_column(message: &str) -> Option<String> {
+    let (_, rest) = message.split_once("constraint failed: ")?;
+    let first = rest.split(',').next()?.trim();
+    let (_, column) = first.split_once('.')?;
+    Some(column.to_owned())
 }
 
 /// A snapshot of a pool, for metrics and health.

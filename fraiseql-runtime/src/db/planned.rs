@@ -16,10 +16,11 @@
 
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, BigInt, Bool, Double, Integer, Text, Untyped};
+use diesel::sql_types::{Array, BigInt, Bool, Double, Integer, Nullable, Text, Untyped};
 use diesel::sqlite::Sqlite;
 use diesel::QueryResult;
 
+use super::bind::NullType;
 use super::Bind;
 
 /// A statement and its binds, cacheable as a prepared statement.
@@ -135,6 +136,21 @@ impl QueryFragment<Pg> for PlannedQuery<'_> {
                 Bind::IntegerList(v) => out.push_bind_param::<Array<Integer>, _>(v)?,
                 Bind::DoubleList(v) => out.push_bind_param::<Array<Double>, _>(v)?,
                 Bind::TextList(v) => out.push_bind_param::<Array<Text>, _>(v)?,
+                Bind::Null(NullType::BigInt) => {
+                    out.push_bind_param::<Nullable<BigInt>, _>(&None::<i64>)?
+                }
+                Bind::Null(NullType::Integer) => {
+                    out.push_bind_param::<Nullable<Integer>, _>(&None::<i32>)?
+                }
+                Bind::Null(NullType::Double) => {
+                    out.push_bind_param::<Nullable<Double>, _>(&None::<f64>)?
+                }
+                Bind::Null(NullType::Text) => {
+                    out.push_bind_param::<Nullable<Text>, _>(&None::<String>)?
+                }
+                Bind::Null(NullType::Bool) => {
+                    out.push_bind_param::<Nullable<Bool>, _>(&None::<bool>)?
+                }
             }
         }
         out.push_sql(self.tail);
@@ -159,6 +175,21 @@ impl QueryFragment<Sqlite> for PlannedQuery<'_> {
                 Bind::Double(v) => out.push_bind_param::<Double, _>(v)?,
                 Bind::Text(v) => out.push_bind_param::<Text, _>(v)?,
                 Bind::Bool(v) => out.push_bind_param::<Bool, _>(v)?,
+                Bind::Null(NullType::BigInt) => {
+                    out.push_bind_param::<Nullable<BigInt>, _>(&None::<i64>)?
+                }
+                Bind::Null(NullType::Integer) => {
+                    out.push_bind_param::<Nullable<Integer>, _>(&None::<i32>)?
+                }
+                Bind::Null(NullType::Double) => {
+                    out.push_bind_param::<Nullable<Double>, _>(&None::<f64>)?
+                }
+                Bind::Null(NullType::Text) => {
+                    out.push_bind_param::<Nullable<Text>, _>(&None::<String>)?
+                }
+                Bind::Null(NullType::Bool) => {
+                    out.push_bind_param::<Nullable<Bool>, _>(&None::<bool>)?
+                }
                 // Lists were turned into JSON by `for_sqlite`; built with `new`, they are an
                 // error rather than a wrong statement.
                 _ => {

@@ -182,4 +182,7 @@ impl RowSet for NoRows {
     fn write_column(&self, _: usize, _: usize, out: &mut Vec<u8>) {
         crate::row::json::null(out)
     }
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any + Send> {
+        self
+    }
 }

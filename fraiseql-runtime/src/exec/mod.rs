@@ -233,11 +233,7 @@ fn unavailable(error: &DbError) -> bool {
 }
 
 fn code_of(error: &DbError) -> &'static str {
-    if unavailable(error) {
-        "SERVICE_UNAVAILABLE"
-    } else {
-        "INTERNAL_SERVER_ERROR"
-    }
+    error.code()
 }
 
 fn request_error(error: GraphQLError) -> ExecOutcome {
