@@ -15,6 +15,10 @@ pub mod resolver;
 pub mod row;
 pub mod schema;
 
+pub use db::{Bind, NullType};
+pub use model::Dialect;
+pub use resolver::{Context, ResolverError};
+
 /// Paths generated code uses; not a stable API.
 #[doc(hidden)]
 pub mod __private {

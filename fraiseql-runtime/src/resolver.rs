@@ -13,7 +13,7 @@
 //! mutation) and completes the rows with the schema's select list, so the user's SQL only has
 //! to return the table's columns (`SELECT * FROM users WHERE …`).
 
-use futures_util::future::BoxFuture;
+pub use futures_util::future::BoxFuture;
 use serde_json::Value as JsonValue;
 
 use crate::db::{Bind, DbError, Session};
