@@ -8,83 +8,10 @@ mod schema {
     include!(concat!(env!("OUT_DIR"), "/fraiseql_schema.rs"));
 }
 
-use apollo_compiler::request::coerce_variable_values;
-use apollo_compiler::response::JsonMap;
-use apollo_compiler::ExecutableDocument;
-use fraiseql_runtime::db::{migrate::migrate, Database, DatabaseUrl, PoolSettings};
-use fraiseql_runtime::exec::{execute, ExecRequest};
-use fraiseql_runtime::plan::OperationPlan;
-use fraiseql_runtime::schema::ApiSchema;
+mod inprocess;
+
+use inprocess::{sqlite_url, Harness, PgDatabase};
 use serde_json::{json, Value};
-
-const FIXTURE: &[&str] = &[
-    "INSERT INTO users (id, name, email, bio, created_at) VALUES \
-     (1, 'Ann', 'ann@example.com', NULL, '2026-01-01T00:00:00.000Z'), \
-     (2, 'Bob', 'bob@example.com', 'hi', '2026-01-02T00:00:00.000Z'), \
-     (3, 'Cyd', 'cyd@example.org', NULL, '2026-01-03T00:00:00.000Z')",
-    "INSERT INTO posts (id, title, body, published, status, rating, views, metadata, created_at, user_id) VALUES \
-     (10, 'A1', 'b', true, 'PUBLISHED', 4.5, 10, '{\"tags\":[\"x\"]}', '2026-02-01T00:00:00.000Z', 1), \
-     (11, 'A2', 'b', false, 'DRAFT', NULL, 20, NULL, '2026-02-02T00:00:00.000Z', 1), \
-     (12, 'A3', 'b', true, 'PUBLISHED', 3.0, 30, NULL, '2026-02-03T00:00:00.000Z', 1), \
-     (13, 'B1', 'b', true, 'ARCHIVED', 1.0, 40, NULL, '2026-02-04T00:00:00.000Z', 2)",
-    "INSERT INTO comments (id, body, created_at, post_id, user_id) VALUES \
-     (100, 'c1', '2026-03-01T00:00:00.000Z', 10, 2), \
-     (101, 'c2', '2026-03-02T00:00:00.000Z', 10, 3), \
-     (102, 'c3', '2026-03-03T00:00:00.000Z', 12, 2), \
-     (103, 'c4', '2026-03-04T00:00:00.000Z', 13, 1)",
-];
-
-struct Harness {
-    api: ApiSchema,
-    db: Database,
-}
-
-impl Harness {
-    async fn new(url: DatabaseUrl) -> Harness {
-        let db = Database::connect(&url, &PoolSettings::default())
-            .await
-            .expect("connect");
-        migrate(&schema::SCHEMA, &db, false).await.expect("migrate");
-        let mut session = db.session().await.expect("session");
-        for statement in FIXTURE {
-            session
-                .execute(statement, &[])
-                .await
-                .expect("fixture insert");
-        }
-        drop(session);
-        Harness {
-            api: ApiSchema::load(&schema::SCHEMA).expect("api schema"),
-            db,
-        }
-    }
-
-    async fn run(&self, query: &str, variables: Value) -> Value {
-        let document = ExecutableDocument::parse_and_validate(&self.api.schema, query, "q.graphql")
-            .unwrap_or_else(|e| panic!("invalid document: {}", e.errors));
-        let operation = document.operations.get(None).expect("one operation");
-        let variables: JsonMap = serde_json::from_value(variables).expect("variables object");
-        let variables = coerce_variable_values(&self.api.schema, operation, &variables)
-            .unwrap_or_else(|e| panic!("variables: {}", e.message()));
-        let plan = OperationPlan::build(&self.api, &document, operation, self.db.dialect())
-            .unwrap_or_else(|e| panic!("plan: {e:?}"));
-        let outcome = execute(ExecRequest {
-            api: &self.api,
-            document: &document,
-            operation,
-            plan: &plan,
-            variables: &variables,
-            database: &self.db,
-        })
-        .await;
-        serde_json::from_slice(&outcome.body).unwrap_or_else(|e| {
-            panic!(
-                "body is not JSON ({e}): {}",
-                String::from_utf8_lossy(&outcome.body)
-            )
-        })
-    }
-}
 
 async fn all_cases(h: &Harness) {
     // Nesting with per-parent limits, in key order.
@@ -215,38 +142,15 @@ async fn all_cases(h: &Harness) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn executes_on_sqlite() {
-    let dir = std::env::temp_dir().join(format!("fraiseql-exec-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join("blog.db");
-    let _ = std::fs::remove_file(&path);
-    let h = Harness::new(DatabaseUrl::Sqlite { path }).await;
+    let h = Harness::new(sqlite_url("exec"), &[]).await;
     all_cases(&h).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn executes_on_postgres() {
-    let admin = "postgres://postgres@127.0.0.1:5432/postgres".to_string();
-    let name = format!("fraiseql_test_exec_{}", std::process::id());
-    let admin_db = Database::connect(
-        &DatabaseUrl::Postgres { url: admin },
-        &PoolSettings::default(),
-    )
-    .await
-    .expect("connect to the shared PostgreSQL");
-    let mut s = admin_db.session().await.expect("session");
-    s.execute_batch(&format!("DROP DATABASE IF EXISTS {name}"))
-        .await
-        .expect("drop");
-    s.execute_batch(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create");
-    drop(s);
-    let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-    let h = Harness::new(DatabaseUrl::Postgres { url }).await;
+    let pg = PgDatabase::create("exec").await;
+    let h = Harness::new(pg.url(), &[]).await;
     all_cases(&h).await;
     drop(h);
-    let mut s = admin_db.session().await.expect("session");
-    s.execute_batch(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await
-        .expect("drop");
+    pg.drop_now().await;
 }

@@ -60,7 +60,8 @@ fn plan(model: &SchemaModel, existing: &DbSchema, dialect: Dialect) -> Vec<Strin
             }
             let columns: Vec<String> = idx.columns.iter().map(|c| quote(c)).collect();
             let mut sql = format!(
-                "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
+                "CREATE {}INDEX IF NOT EXISTS {} ON {} ({})",
+                if idx.unique { "UNIQUE " } else { "" },
                 quote(idx.name),
                 quote(ty.table),
                 columns.join(", ")

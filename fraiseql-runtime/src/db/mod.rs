@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use bind::{Bind, NullType};
+
 pub use check::SchemaDrift;
 pub use planned::PlannedQuery;
 pub use seed::SeedReport;
@@ -416,27 +417,48 @@ impl Session {
         }
     }
 
-    /// Runs `work` between `BEGIN` and `COMMIT`, or `ROLLBACK` when it fails.
+    /// Starts a transaction (SQLite: `BEGIN IMMEDIATE`, taking the write lock up front). A
+    /// session dropped before [`Session::commit`] or [`Session::rollback`] (a cancelled
+    /// request) is discarded by its pool, so the open transaction dies with the connection.
+    pub async fn begin(&mut self) -> Result<(), DbError> {
+        match &mut self.inner {
+            SessionInner::Sqlite(session) => session.begin().await,
+            SessionInner::Postgres(session) => session.begin().await,
+        }
+    }
+
+    /// Commits the transaction [`Session::begin`] started.
+    pub async fn commit(&mut self) -> Result<(), DbError> {
+        match &mut self.inner {
+            SessionInner::Sqlite(session) => session.commit().await,
+            SessionInner::Postgres(session) => session.commit().await,
+        }
+    }
+
+    /// Rolls back the transaction [`Session::begin`] started.
+    pub async fn rollback(&mut self) -> Result<(), DbError> {
+        match &mut self.inner {
+            SessionInner::Sqlite(session) => session.rollback().await,
+            SessionInner::Postgres(session) => session.rollback().await,
+        }
+    }
+
+    /// Runs `work` between [`Session::begin`] and [`Session::commit`], or rolls back when it
+    /// fails.
     pub(crate) async fn in_transaction<T>(
         &mut self,
         work: impl AsyncFnOnce(&mut Session) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
-        // SQLite: take the write lock up front. A deferred transaction that must upgrade to
-        // writing later fails with SQLITE_BUSY at once, without waiting out busy_timeout.
-        let begin = match self.dialect() {
-            Dialect::Sqlite => "BEGIN IMMEDIATE",
-            Dialect::Postgres => "BEGIN",
-        };
-        self.execute_batch(begin).await?;
+        self.begin().await?;
         match work(self).await {
             Ok(value) => {
-                self.execute_batch("COMMIT").await?;
+                self.commit().await?;
                 Ok(value)
             }
             Err(error) => {
                 // The work's error is the one worth reporting; a failed rollback only means
                 // the connection is gone, and the pool discards broken connections.
-                let _ = self.execute_batch("ROLLBACK").await;
+                let _ = self.rollback().await;
                 Err(error)
             }
         }

@@ -21,7 +21,10 @@ use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
-use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{
+    AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection,
+    TransactionManager,
+};
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 use super::text_rows::{PgPlanLine, TextValue};
@@ -161,6 +164,20 @@ impl PgSession {
         Ok(rows
             .load_postgres(&mut self.conn, PlannedQuery::new(sql, binds)?)
             .await?)
+    }
+
+    /// `BEGIN` through diesel's transaction manager, so a connection dropped mid-transaction
+    /// is discarded by the pool instead of reused.
+    pub(crate) async fn begin(&mut self) -> Result<(), DbError> {
+        Ok(AnsiTransactionManager::begin_transaction_sql(&mut *self.conn, "BEGIN").await?)
+    }
+
+    pub(crate) async fn commit(&mut self) -> Result<(), DbError> {
+        Ok(AnsiTransactionManager::commit_transaction(&mut *self.conn).await?)
+    }
+
+    pub(crate) async fn rollback(&mut self) -> Result<(), DbError> {
+        Ok(AnsiTransactionManager::rollback_transaction(&mut *self.conn).await?)
     }
 
     pub(crate) async fn execute_batch(&mut self, sql: &str) -> Result<(), DbError> {

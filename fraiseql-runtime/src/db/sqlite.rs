@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::{RunQueryDsl, SqliteConnection};
 
@@ -116,6 +116,30 @@ impl SqliteSession {
             Ok(rows.load_sqlite(conn, PlannedQuery::for_sqlite(&sql, &binds)?)?)
         })
         .await
+    }
+
+    /// `BEGIN IMMEDIATE` (the write lock up front: a deferred transaction that must upgrade to
+    /// writing later fails with SQLITE_BUSY at once, without waiting out busy_timeout), through
+    /// diesel's transaction manager, so a connection dropped mid-transaction is discarded by
+    /// the pool instead of reused.
+    pub(crate) async fn begin(&mut self) -> Result<(), DbError> {
+        self.blocking(|conn| {
+            Ok(AnsiTransactionManager::begin_transaction_sql(
+                conn,
+                "BEGIN IMMEDIATE",
+            )?)
+        })
+        .await
+    }
+
+    pub(crate) async fn commit(&mut self) -> Result<(), DbError> {
+        self.blocking(|conn| Ok(AnsiTransactionManager::commit_transaction(conn)?))
+            .await
+    }
+
+    pub(crate) async fn rollback(&mut self) -> Result<(), DbError> {
+        self.blocking(|conn| Ok(AnsiTransactionManager::rollback_transaction(conn)?))
+            .await
     }
 
     pub(crate) async fn execute_batch(&mut self, sql: &str) -> Result<(), DbError> {

@@ -87,6 +87,21 @@ pub(crate) fn load<'a>(
         resolve_binds(&built.binds, ctx.variables, &mut binds).map_err(LoadError::Input)?;
         let ty = &ctx.model.types[node.type_index];
         let rows = session.load(ty.rows, &built.sql, &binds).await?;
+        complete(session, ctx, node, rows, built.order.clone()).await
+    }
+    .boxed()
+}
+
+/// Loads the included relations of `node` for `rows` (however they were obtained: its own
+/// statement, or a custom resolver).
+pub(crate) fn complete<'a>(
+    session: &'a mut Session,
+    ctx: &'a LoadContext<'a>,
+    node: &'a FetchNode,
+    rows: Box<dyn RowSet>,
+    order: Vec<OrderKey>,
+) -> BoxFuture<'a, Result<Loaded, LoadError>> {
+    async move {
         let mut children = Vec::with_capacity(node.fields.len());
         for field in &node.fields {
             let OutputField::Relation {
@@ -121,7 +136,7 @@ pub(crate) fn load<'a>(
         }
         Ok(Loaded {
             rows,
-            order: built.order.clone(),
+            order,
             children,
         })
     }

@@ -3,7 +3,9 @@
 //! rows. Introspection fields are answered by apollo-compiler's introspection executor and
 //! merged in at the root.
 
+mod custom;
 mod load;
+mod mutate;
 mod write;
 
 use apollo_compiler::executable::Operation;
@@ -13,10 +15,11 @@ use apollo_compiler::validation::Valid;
 use apollo_compiler::ExecutableDocument;
 
 use crate::db::{Database, DbError, Session};
-use crate::plan::{OperationPlan, RootKind};
+use crate::model::Returns;
+use crate::plan::{OperationPlan, RootEntry, RootKind};
 use crate::row::json;
 use crate::schema::ApiSchema;
-use load::{load, LoadContext, LoadError, Loaded};
+pub(crate) use load::{complete, load, LoadContext, LoadError, Loaded};
 use write::Writer;
 
 /// Everything one execution reads.
@@ -33,6 +36,8 @@ pub struct ExecRequest<'a> {
     pub variables: &'a Valid<JsonMap>,
     /// Where to run the statements.
     pub database: &'a Database,
+    /// The HTTP request's headers, for custom resolvers.
+    pub headers: &'a [(String, String)],
 }
 
 /// The response of one execution.
@@ -50,10 +55,31 @@ pub struct ExecOutcome {
 }
 
 /// A root field's failure, as the client sees it.
-struct RootFailure {
-    message: String,
-    code: &'static str,
+pub(crate) struct RootFailure {
+    pub message: String,
+    pub code: &'static str,
+    /// The argument path at fault (`input.email`), for `extensions.field`.
+    pub field: Option<String>,
 }
+
+impl RootFailure {
+    fn new(message: impl Into<String>, code: &'static str) -> RootFailure {
+        RootFailure {
+            message: message.into(),
+            code,
+            field: None,
+        }
+    }
+}
+
+/// What a root field produced.
+pub(crate) enum RootValue {
+    Rows(Loaded),
+    Boolean(bool),
+}
+
+/// Per root entry: `None` when skipped (or not a database field).
+pub(crate) type RootResults = Vec<Option<Result<RootValue, RootFailure>>>;
 
 /// Runs the plan.
 pub async fn execute(request: ExecRequest<'_>) -> ExecOutcome {
@@ -64,6 +90,7 @@ pub async fn execute(request: ExecRequest<'_>) -> ExecOutcome {
         plan,
         variables,
         database,
+        headers,
     } = request;
     let mut errors: Vec<GraphQLError> = Vec::new();
 
@@ -94,50 +121,18 @@ pub async fn execute(request: ExecRequest<'_>) -> ExecOutcome {
         operation,
         variables,
     };
-    let mut session: Option<Session> = None;
-    let mut session_error: Option<DbError> = None;
-    let mut database_unavailable = false;
-    let mut results: Vec<Option<Result<Loaded, RootFailure>>> =
-        Vec::with_capacity(plan.roots.len());
-    for root in &plan.roots {
-        let RootKind::Fetch { node, .. } = &root.kind else {
-            results.push(None);
-            continue;
-        };
-        if !root.inclusion.holds(variables) {
-            results.push(None);
-            continue;
-        }
-        if session.is_none() && session_error.is_none() {
-            match database.session().await {
-                Ok(s) => session = Some(s),
-                Err(e) => {
-                    tracing::error!(error = %e, "no database session for the request");
-                    session_error = Some(e);
-                }
-            }
-        }
-        let result = match (&mut session, &session_error) {
-            (Some(session), _) => load(session, &ctx, node, None).await.map_err(|e| {
-                let failure = failure(&e, &node.path);
-                database_unavailable |= failure.code == "SERVICE_UNAVAILABLE";
-                failure
-            }),
-            (None, Some(e)) => {
-                database_unavailable |= unavailable(e);
-                Err(RootFailure {
-                    message: e.public_message().to_string(),
-                    code: code_of(e),
-                })
-            }
-            (None, None) => Err(RootFailure {
-                message: "internal error".into(),
-                code: "INTERNAL_SERVER_ERROR",
-            }),
-        };
-        results.push(Some(result));
-    }
-    drop(session); // back to the pool before the (CPU-only) writing
+    let run = Run {
+        ctx: &ctx,
+        plan,
+        database,
+        headers,
+    };
+    let (results, database_unavailable, all_failed) = if plan.mutation {
+        mutate::run(&run).await
+    } else {
+        let (results, unavailable) = run.queries().await;
+        (results, unavailable, false)
+    };
 
     let mut writer = Writer {
         model: api.model,
@@ -146,7 +141,7 @@ pub async fn execute(request: ExecRequest<'_>) -> ExecOutcome {
         path: Vec::new(),
     };
     let mut data = Vec::with_capacity(8 * 1024);
-    let mut data_is_null = false;
+    let mut data_is_null = all_failed;
     data.push(b'{');
     let mut first = true;
     for (root, result) in plan.roots.iter().zip(&results) {
@@ -159,7 +154,15 @@ pub async fn execute(request: ExecRequest<'_>) -> ExecOutcome {
         first = false;
         json::escape_into(&mut data, root.key.as_str());
         data.push(b':');
-        match (&root.kind, result) {
+        if let Some(Err(failure)) = result {
+            json::null(&mut data);
+            writer.root_error(&root.key, failure);
+            data_is_null |= root.kind.non_null();
+            continue;
+        }
+        let value = result.as_ref().and_then(|r| r.as_ref().ok());
+        writer.path = vec![ResponseDataPathSegment::Field(root.key.clone())];
+        match (&root.kind, value) {
             (RootKind::Typename, _) => {
                 json::escape_into(&mut data, operation.object_type().as_str())
             }
@@ -169,21 +172,30 @@ pub async fn execute(request: ExecRequest<'_>) -> ExecOutcome {
                     None => json::null(&mut data),
                 }
             }
-            (RootKind::Fetch { node, many }, Some(Ok(loaded))) => {
-                writer.path = vec![ResponseDataPathSegment::Field(root.key.clone())];
+            (RootKind::Fetch { node, many }, Some(RootValue::Rows(loaded))) => {
                 if *many {
                     writer.root_list(&mut data, node, loaded);
                 } else {
                     writer.root_single(&mut data, node, loaded);
                 }
             }
-            (RootKind::Fetch { many, .. }, Some(Err(failure))) => {
-                json::null(&mut data);
-                writer.root_error(&root.key, &failure.message, failure.code);
-                // A non-null list field that failed nulls the whole `data`.
-                data_is_null |= *many;
+            (RootKind::Custom { node, returns, .. }, Some(RootValue::Rows(loaded))) => {
+                if *returns == Returns::List {
+                    writer.root_list(&mut data, node, loaded);
+                } else {
+                    writer.root_single(&mut data, node, loaded);
+                }
             }
-            (RootKind::Fetch { .. }, None) => json::null(&mut data),
+            (
+                RootKind::Write {
+                    node: Some(node), ..
+                },
+                Some(RootValue::Rows(loaded)),
+            ) => writer.root_single(&mut data, node, loaded),
+            (_, Some(RootValue::Boolean(b))) => {
+                data.extend_from_slice(if *b { b"true" } else { b"false" })
+            }
+            _ => json::null(&mut data),
         }
     }
     data.push(b'}');
@@ -212,28 +224,93 @@ pub async fn execute(request: ExecRequest<'_>) -> ExecOutcome {
     }
 }
 
-fn failure(error: &LoadError, path: &str) -> RootFailure {
-    match error {
-        LoadError::Input(message) => RootFailure {
-            message: message.clone(),
-            code: "BAD_USER_INPUT",
-        },
-        LoadError::Database(e) => {
-            tracing::error!(error = %e, path, "statement failed");
-            RootFailure {
-                message: e.public_message().to_string(),
-                code: code_of(e),
+/// One execution's shared inputs.
+pub(crate) struct Run<'a> {
+    pub ctx: &'a LoadContext<'a>,
+    pub plan: &'a OperationPlan,
+    pub database: &'a Database,
+    pub headers: &'a [(String, String)],
+}
+
+impl Run<'_> {
+    /// A query: each root field on one session taken when first needed. Returns the results
+    /// and whether the database was unavailable.
+    async fn queries(&self) -> (RootResults, bool) {
+        let mut session: Option<Session> = None;
+        let mut session_error: Option<DbError> = None;
+        let mut database_unavailable = false;
+        let mut results: RootResults = Vec::with_capacity(self.plan.roots.len());
+        for root in &self.plan.roots {
+            if !root.kind.uses_database() || !root.inclusion.holds(self.ctx.variables) {
+                results.push(None);
+                continue;
             }
+            if session.is_none() && session_error.is_none() {
+                match self.database.session().await {
+                    Ok(s) => session = Some(s),
+                    Err(e) => {
+                        tracing::error!(error = %e, "no database session for the request");
+                        session_error = Some(e);
+                    }
+                }
+            }
+            let result = match (session.take(), &session_error) {
+                (Some(s), _) => {
+                    let (s, result) = self.root(s, root).await;
+                    session = Some(s);
+                    result
+                }
+                (None, Some(e)) => Err(RootFailure::new(e.public_message(), e.code())),
+                (None, None) => Err(RootFailure::new("internal error", "INTERNAL_SERVER_ERROR")),
+            };
+            if let Err(failure) = &result {
+                database_unavailable |= failure.code == "SERVICE_UNAVAILABLE";
+            }
+            results.push(Some(result));
+        }
+        (results, database_unavailable)
+    }
+
+    /// Runs one root field of a query or a mutation on `session`; gives the session back.
+    pub(crate) async fn root(
+        &self,
+        mut session: Session,
+        root: &RootEntry,
+    ) -> (Session, Result<RootValue, RootFailure>) {
+        match &root.kind {
+            RootKind::Fetch { node, .. } => {
+                let result = load(&mut session, self.ctx, node, None)
+                    .await
+                    .map(RootValue::Rows)
+                    .map_err(|e| failure(&e, &node.path));
+                (session, result)
+            }
+            RootKind::Custom {
+                resolver,
+                field,
+                node,
+                ..
+            } => custom::run(self, session, *resolver, field, node).await,
+            RootKind::Write { write, node } => {
+                let result = mutate::write(self, &mut session, write, node.as_deref()).await;
+                (session, result)
+            }
+            RootKind::Typename | RootKind::Introspection => (
+                session,
+                Err(RootFailure::new("internal error", "INTERNAL_SERVER_ERROR")),
+            ),
         }
     }
 }
 
-fn unavailable(error: &DbError) -> bool {
-    matches!(error, DbError::PoolTimeout(_) | DbError::Connect(_))
-}
-
-fn code_of(error: &DbError) -> &'static str {
-    error.code()
+pub(crate) fn failure(error: &LoadError, path: &str) -> RootFailure {
+    match error {
+        LoadError::Input(message) => RootFailure::new(message.clone(), "BAD_USER_INPUT"),
+        LoadError::Database(e) => {
+            tracing::error!(error = %e, path, "statement failed");
+            RootFailure::new(e.public_message(), e.code())
+        }
+    }
 }
 
 fn request_error(error: GraphQLError) -> ExecOutcome {

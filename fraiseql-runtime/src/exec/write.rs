@@ -131,10 +131,15 @@ impl Writer<'_> {
     }
 
     /// Records an error at root field `key`.
-    pub fn root_error(&mut self, key: &Name, message: &str, code: &str) {
+    pub fn root_error(&mut self, key: &Name, failure: &super::RootFailure) {
         self.path.clear();
         self.path.push(ResponseDataPathSegment::Field(key.clone()));
-        self.field_error(message, code);
+        self.field_error(&failure.message, failure.code);
+        if let (Some(field), Some(error)) = (&failure.field, self.errors.last_mut()) {
+            error
+                .extensions
+                .insert("field", JsonValue::from(field.as_str()));
+        }
         self.path.clear();
     }
 }

@@ -137,6 +137,7 @@ impl GraphqlService {
                 plan: &prepared.plan,
                 variables: &variables,
                 database: &self.database,
+                headers: &request.headers,
             })
             .await,
         )

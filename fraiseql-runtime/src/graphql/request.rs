@@ -12,6 +12,8 @@ pub struct GraphqlRequest {
     pub variables: JsonMap,
     /// `operationName`.
     pub operation_name: Option<String>,
+    /// The HTTP request's headers, for custom resolvers (`Context::header`).
+    pub headers: Vec<(String, String)>,
 }
 
 /// Why the parameters are unusable (always HTTP 400).
@@ -71,6 +73,7 @@ impl GraphqlRequest {
             Some(_) => return Err(RequestParamsError::BadExtensions),
         }
         Ok(GraphqlRequest {
+            headers: Vec::new(),
             query,
             variables,
             operation_name,
@@ -101,6 +104,7 @@ impl GraphqlRequest {
             }
         }
         Ok(GraphqlRequest {
+            headers: Vec::new(),
             query: query.ok_or(RequestParamsError::MissingQuery)?,
             variables,
             operation_name,

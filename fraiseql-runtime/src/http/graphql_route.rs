@@ -39,7 +39,10 @@ pub async fn post(
     match GraphqlRequest::from_json(&body) {
         Ok(params) => outcome(
             &state,
-            state.service.handle(params, Transport::Post).await,
+            state
+                .service
+                .handle(with_headers(params, &request), Transport::Post)
+                .await,
             media,
         ),
         Err(e) => bad_request(&state, media, e.to_string()),
@@ -59,11 +62,27 @@ pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpRespon
     match GraphqlRequest::from_query_string(query_string) {
         Ok(params) => outcome(
             &state,
-            state.service.handle(params, Transport::Get).await,
+            state
+                .service
+                .handle(with_headers(params, &request), Transport::Get)
+                .await,
             media,
         ),
         Err(e) => bad_request(&state, media, e.to_string()),
     }
+}
+
+/// The request's headers (values that are not visible ASCII are left out), for custom
+/// resolvers.
+fn with_headers(mut params: GraphqlRequest, request: &HttpRequest) -> GraphqlRequest {
+    params.headers = request
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect();
+    params
 }
 
 /// Any other method on `/graphql`.

@@ -14,11 +14,18 @@ pub(crate) fn render(plan: &OperationPlan) -> String {
         Dialect::Postgres => "PostgreSQL",
         Dialect::Sqlite => "SQLite",
     };
+    let operation = if plan.mutation { "mutation" } else { "query" };
     let _ = writeln!(
         out,
-        "query {name}: {} SQL statement(s) on {dialect}",
+        "{operation} {name}: {} SQL statement(s) on {dialect}",
         plan.statement_count()
     );
+    if plan.mutation {
+        let _ = writeln!(
+            out,
+            "one transaction on the primary; fields run in order, and any failure rolls back all"
+        );
+    }
     let mut policies = Vec::new();
     let mut n = 0;
     for root in &plan.roots {
@@ -28,6 +35,38 @@ pub(crate) fn render(plan: &OperationPlan) -> String {
                 let _ = writeln!(out, "\n{}: schema introspection (no SQL)", root.key);
             }
             RootKind::Fetch { node, .. } => node_text(&mut out, plan, node, &mut n, &mut policies),
+            RootKind::Write { write, node } => {
+                n += 1;
+                let ty = &plan.model.types[write.type_index];
+                let verb = match write.kind {
+                    super::WriteKind::Insert => "INSERT INTO",
+                    super::WriteKind::Update => "UPDATE",
+                    super::WriteKind::Delete => "DELETE FROM",
+                };
+                let _ = writeln!(
+                    out,
+                    "\n#{n} {}  ({verb} \"{}\", built per request from the arguments)\n   route: primary",
+                    root.key, ty.table
+                );
+                policies.push(None);
+                if let Some(node) = node {
+                    node_text(&mut out, plan, node, &mut n, &mut policies);
+                }
+            }
+            RootKind::Custom { node, .. } => {
+                let ty = &plan.model.types[node.type_index];
+                let _ = writeln!(
+                    out,
+                    "\n{}: custom resolver (its own SQL), returning {} rows; relations below load batched",
+                    root.key, ty.name
+                );
+                policies.push(node.cache);
+                for field in &node.fields {
+                    if let OutputField::Relation { node: child, .. } = field {
+                        node_text(&mut out, plan, child, &mut n, &mut policies);
+                    }
+                }
+            }
         }
     }
     let _ = writeln!(

@@ -8,23 +8,25 @@ mod cursor;
 mod explain;
 mod input;
 mod sql;
+mod write;
 
-use apollo_compiler::executable::{Field, Operation};
+use apollo_compiler::executable::{Field, Operation, OperationType};
 use apollo_compiler::response::{GraphQLError, JsonMap, JsonValue};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Name, Node};
 
 pub(crate) use collect::Inclusion;
 pub(crate) use cursor::write as write_cursor;
-pub(crate) use input::PlanInputError;
+pub(crate) use input::{PlanInputError, VariableScope};
 pub(crate) use sql::{resolve_binds, BindSource, BuiltStatement, OrderKey};
+pub(crate) use write::{ast_to_json, WriteKind, WritePlan};
 
 use crate::model::{
-    CachePolicy, Dialect, RelationKind, RootFieldKind, Route, SchemaModel, TypeModel,
+    CachePolicy, Dialect, MutationKind, RelationKind, ResolverFn, Returns, RootFieldKind, Route,
+    SchemaModel, TypeModel,
 };
 use crate::schema::ApiSchema;
 use collect::{collect_fields, collect_sub_fields, Collected};
-use input::VariableScope;
 use sql::{build_statement, StatementSpec};
 
 /// The plan of one operation; cached, reused for every request with the same document.
@@ -34,6 +36,8 @@ pub struct OperationPlan {
     pub(crate) roots: Vec<RootEntry>,
     pub(crate) dialect: Dialect,
     pub(crate) has_schema_introspection: bool,
+    /// A mutation: its root fields run in order, in one transaction on the primary.
+    pub(crate) mutation: bool,
 }
 
 /// One root response key.
@@ -50,6 +54,41 @@ pub(crate) enum RootKind {
     Introspection,
     /// A table read.
     Fetch { node: Box<FetchNode>, many: bool },
+    /// A generated mutation; `node` re-reads the row written (none for a delete).
+    Write {
+        write: Box<WritePlan>,
+        node: Option<Box<FetchNode>>,
+    },
+    /// A `@resolver` field: the Rust function returns the rows, `node` writes them and loads
+    /// the relations selected under them (its own statement never runs).
+    Custom {
+        resolver: ResolverFn,
+        returns: Returns,
+        field: Node<Field>,
+        node: Box<FetchNode>,
+    },
+}
+
+impl RootKind {
+    /// Whether the field runs SQL or a resolver (and so needs a session).
+    pub(crate) fn uses_database(&self) -> bool {
+        matches!(
+            self,
+            RootKind::Fetch { .. } | RootKind::Write { .. } | RootKind::Custom { .. }
+        )
+    }
+
+    /// Whether the field's type is non-null, so its failure nulls the whole `data`.
+    pub(crate) fn non_null(&self) -> bool {
+        match self {
+            RootKind::Typename => true,
+            RootKind::Introspection => false,
+            RootKind::Fetch { many, .. } => *many,
+            RootKind::Custom { returns, .. } => *returns != Returns::Optional,
+            // Insert returns `T!`, delete `Boolean!`; update's `T` may be null.
+            RootKind::Write { write, .. } => write.kind != WriteKind::Update,
+        }
+    }
 }
 
 /// One statement and what is written from its rows.
@@ -130,6 +169,7 @@ impl OperationPlan {
         let mut roots = Vec::new();
         let mut errors = Vec::new();
         let mut has_schema_introspection = false;
+        let mutation = operation.operation_type == OperationType::Mutation;
         for collected in collect_fields(document, &operation.selection_set) {
             let inclusion = collected.inclusion();
             let field = collected.field();
@@ -139,6 +179,13 @@ impl OperationPlan {
                     has_schema_introspection = true;
                     RootKind::Introspection
                 }
+                name if mutation => match planner.mutation_root(name, &collected) {
+                    Ok(kind) => kind,
+                    Err(e) => {
+                        errors.push(*e);
+                        continue;
+                    }
+                },
                 name => match planner.root_fetch(name, &collected) {
                     Ok(kind) => kind,
                     Err(e) => {
@@ -162,6 +209,7 @@ impl OperationPlan {
             roots,
             dialect,
             has_schema_introspection,
+            mutation,
         })
     }
 
@@ -186,6 +234,9 @@ impl OperationPlan {
             .iter()
             .map(|r| match &r.kind {
                 RootKind::Fetch { node, .. } => count(node),
+                RootKind::Write { node, .. } => 1 + node.as_deref().map_or(0, count),
+                // The resolver's own SQL is not the planner's; its relations are.
+                RootKind::Custom { node, .. } => count(node) - 1,
                 _ => 0,
             })
             .sum()
@@ -212,6 +263,9 @@ impl Planner<'_> {
         let ty = &self.model.types[root.target];
         let route = resolve_route(root.route, ty.route, Route::Primary);
         let cache = root.cache.or(ty.cache).or(self.model.default_cache);
+        if let RootFieldKind::Custom(returns) = root.kind {
+            return self.custom(collected, root.resolver, returns, root.target, route, cache);
+        }
         let node = self.node(
             collected,
             root.target,
@@ -221,11 +275,104 @@ impl Planner<'_> {
             route,
             cache,
             None,
+            true,
         )?;
         Ok(RootKind::Fetch {
             node: Box::new(node),
             many: root.kind == RootFieldKind::List,
         })
+    }
+
+    /// A root field of a mutation: always on the primary, never cached.
+    fn mutation_root(
+        &self,
+        name: &str,
+        collected: &Collected<'_>,
+    ) -> Result<RootKind, Box<GraphQLError>> {
+        let field = collected.field();
+        let Some(mutation) = self.model.mutation_field(name) else {
+            return Err(self.error(field, format!("field `Mutation.{name}` has no resolver")));
+        };
+        let kind = match mutation.kind {
+            MutationKind::Insert => WriteKind::Insert,
+            MutationKind::Update => WriteKind::Update,
+            MutationKind::Delete => WriteKind::Delete,
+            MutationKind::Custom(returns) => {
+                return self.custom(
+                    collected,
+                    mutation.resolver,
+                    returns,
+                    mutation.target,
+                    Route::Primary,
+                    None,
+                );
+            }
+        };
+        let node = match kind {
+            WriteKind::Delete => None,
+            WriteKind::Insert | WriteKind::Update => Some(Box::new(self.reread_node(
+                collected,
+                mutation.target,
+                Route::Primary,
+                None,
+            )?)),
+        };
+        Ok(RootKind::Write {
+            write: Box::new(WritePlan {
+                kind,
+                type_index: mutation.target,
+                field: field.clone(),
+            }),
+            node,
+        })
+    }
+
+    /// A `@resolver` root field.
+    fn custom(
+        &self,
+        collected: &Collected<'_>,
+        resolver: Option<ResolverFn>,
+        returns: Returns,
+        target: usize,
+        route: Route,
+        cache: Option<CachePolicy>,
+    ) -> Result<RootKind, Box<GraphQLError>> {
+        let field = collected.field();
+        let Some(resolver) = resolver else {
+            return Err(self.error(
+                field,
+                format!("field `{}` has no resolver function", field.name),
+            ));
+        };
+        let node = self.reread_node(collected, target, route, cache)?;
+        Ok(RootKind::Custom {
+            resolver,
+            returns,
+            field: field.clone(),
+            node: Box::new(node),
+        })
+    }
+
+    /// A node reading rows of `target` by key (`$1`), with the field's selection but not its
+    /// arguments (those belong to the write or the resolver).
+    fn reread_node(
+        &self,
+        collected: &Collected<'_>,
+        target: usize,
+        route: Route,
+        cache: Option<CachePolicy>,
+    ) -> Result<FetchNode, Box<GraphQLError>> {
+        self.node(
+            collected,
+            target,
+            self.model.types[target].by_keys.get(self.dialect),
+            2,
+            collected.key.to_string(),
+            route,
+            cache,
+            None,
+            false,
+        )
     }
 
     #[allow(clippy::too_many_arguments)] // one call site per node kind; a struct would only rename them
@@ -239,6 +386,7 @@ impl Planner<'_> {
         route: Route,
         cache: Option<CachePolicy>,
         link: Option<RelationLink>,
+        own_arguments: bool,
     ) -> Result<FetchNode, Box<GraphQLError>> {
         let ty: &TypeModel = &self.model.types[type_index];
         let mut selected = vec![false; ty.columns.len()];
@@ -279,6 +427,7 @@ impl Planner<'_> {
                         parent_column: relation.parent_column,
                         nullable: relation.nullable,
                     }),
+                    true,
                 )?;
                 fields.push(OutputField::Relation {
                     key,
@@ -304,7 +453,16 @@ impl Planner<'_> {
             first_param,
             dialect: self.dialect,
         };
-        let field = collected.field();
+        // A re-read node's arguments are the write's or the resolver's, not a list's.
+        let without_arguments;
+        let field = if own_arguments {
+            collected.field()
+        } else {
+            let mut bare = (**collected.field()).clone();
+            bare.arguments.clear();
+            without_arguments = Node::new(bare);
+            &without_arguments
+        };
         let statement = match build_statement(&spec, field, self.scope) {
             Ok(built) => Statement::Ready(built),
             Err(PlanInputError::NeedsValues) => Statement::PerRequest {

@@ -1,0 +1,197 @@
+//! Mutations: every root field in document order, in one transaction on the primary. The
+//! first failure rolls the transaction back, so a document never leaves half its writes
+//! behind; the response then has `data: null` and the failing field's error (earlier fields'
+//! results are not reported: they were undone).
+//!
+//! A generated mutation's statement returns the key it wrote, and the row is re-read by that
+//! key with the document's selection on the same connection, inside the transaction, so
+//! read-after-write holds for the nested relations too.
+
+use super::{failure, load, RootFailure, RootResults, RootValue, Run};
+use crate::db::{ConstraintKind, DbError, Session};
+use crate::model::TypeModel;
+use crate::plan::{FetchNode, VariableScope, WriteKind, WritePlan};
+
+/// Runs a mutation operation. Returns the per-root results, whether the database was
+/// unavailable, and whether the operation failed as a whole (then `data` is null).
+pub(super) async fn run(run: &Run<'_>) -> (RootResults, bool, bool) {
+    let roots = &run.plan.roots;
+    let mut results: RootResults = roots.iter().map(|_| None).collect();
+    let Some(first) = roots
+        .iter()
+        .position(|r| r.kind.uses_database() && r.inclusion.holds(run.ctx.variables))
+    else {
+        return (results, false, false);
+    };
+    let mut session = match begin(run).await {
+        Ok(session) => session,
+        Err(e) => {
+            results[first] = Some(Err(RootFailure::new(e.public_message(), e.code())));
+            return (results, e.code() == "SERVICE_UNAVAILABLE", true);
+        }
+    };
+    for (index, root) in roots.iter().enumerate() {
+        if !root.kind.uses_database() || !root.inclusion.holds(run.ctx.variables) {
+            continue;
+        }
+        let (s, result) = run.root(session, root).await;
+        session = s;
+        match result {
+            Ok(value) => results[index] = Some(Ok(value)),
+            Err(failure) => {
+                if let Err(e) = session.rollback().await {
+                    tracing::error!(error = %e, "rollback failed; the connection is discarded");
+                }
+                let unavailable = failure.code == "SERVICE_UNAVAILABLE";
+                let mut only = roots.iter().map(|_| None).collect::<RootResults>();
+                only[index] = Some(Err(failure));
+                return (only, unavailable, true);
+            }
+        }
+    }
+    if let Err(e) = session.commit().await {
+        tracing::error!(error = %e, "commit failed");
+        let mut only = roots.iter().map(|_| None).collect::<RootResults>();
+        only[first] = Some(Err(RootFailure::new(e.public_message(), e.code())));
+        return (only, e.code() == "SERVICE_UNAVAILABLE", true);
+    }
+    (results, false, false)
+}
+
+async fn begin(run: &Run<'_>) -> Result<Session, DbError> {
+    let mut session = run.database.session().await?;
+    session.begin().await?;
+    Ok(session)
+}
+
+/// One generated mutation: its statement, then the re-read of the row it wrote.
+pub(super) async fn write(
+    run: &Run<'_>,
+    session: &mut Session,
+    write: &WritePlan,
+    node: Option<&FetchNode>,
+) -> Result<RootValue, RootFailure> {
+    let model = run.ctx.model;
+    let ty = &model.types[write.type_index];
+    let scope = VariableScope {
+        definitions: &run.ctx.operation.variables,
+        values: Some(run.ctx.variables),
+    };
+    let statement = write
+        .statement(model, run.ctx.dialect, scope)
+        .map_err(|e| RootFailure {
+            message: format!("`{}` {}", e.field, e.message),
+            code: "INVALID_INPUT",
+            field: Some(e.field),
+        })?;
+    let keys = session
+        .text_values(&statement.sql, &statement.binds)
+        .await
+        .map_err(|e| database_failure(ty, write.kind, e))?;
+    let Some(key) = keys.first().and_then(|k| k.parse::<i64>().ok()) else {
+        let id = statement
+            .key
+            .map_or_else(String::new, |k| format!(" with id {k}"));
+        return Err(RootFailure {
+            message: format!("no {}{id}", ty.name),
+            code: "NOT_FOUND",
+            field: Some("id".into()),
+        });
+    };
+    match node {
+        None => Ok(RootValue::Boolean(true)),
+        Some(node) => load(session, run.ctx, node, Some(vec![key]))
+            .await
+            .map(RootValue::Rows)
+            .map_err(|e| failure(&e, &node.path)),
+    }
+}
+
+/// A failed write statement as the client sees it: constraint violations get a stable code
+/// and, where the database says which column, the input field; never the database's text.
+fn database_failure(ty: &TypeModel, kind: WriteKind, error: DbError) -> RootFailure {
+    let DbError::Constraint {
+        kind: constraint_kind,
+        constraint,
+        column,
+        ..
+    } = &error
+    else {
+        tracing::error!(error = %error, table = ty.table, "write failed");
+        return RootFailure::new(error.public_message(), error.code());
+    };
+    tracing::info!(error = %error, table = ty.table, "write broke a constraint");
+    let column = column
+        .clone()
+        .or_else(|| constraint.as_deref().and_then(|c| constraint_column(ty, c)));
+    let input = column
+        .as_deref()
+        .and_then(|c| ty.columns.iter().find(|x| x.name == c))
+        .and_then(|c| c.input);
+    let field = input.map(|f| format!("input.{f}"));
+    let (message, code) = match (constraint_kind, input) {
+        (ConstraintKind::Unique, Some(f)) => (
+            format!("another {} already has this {f}", ty.name),
+            "CONFLICT",
+        ),
+        (ConstraintKind::Unique, None) => (
+            format!("another {} already has one of these unique values", ty.name),
+            "CONFLICT",
+        ),
+        (ConstraintKind::ForeignKey, _) if kind == WriteKind::Delete => (
+            format!(
+                "this {} is still referenced by other rows; delete or change those first",
+                ty.name
+            ),
+            "CONFLICT",
+        ),
+        (ConstraintKind::ForeignKey, Some(f)) => (
+            format!("`input.{f}` refers to a row that does not exist"),
+            "INVALID_INPUT",
+        ),
+        (ConstraintKind::ForeignKey, None) => {
+            let references: Vec<&str> = ty
+                .columns
+                .iter()
+                .filter(|c| c.field.is_none())
+                .filter_map(|c| c.input)
+                .collect();
+            (
+                format!(
+                    "a referenced row does not exist (check {})",
+                    references.join(", ")
+                ),
+                "INVALID_INPUT",
+            )
+        }
+        (ConstraintKind::NotNull, Some(f)) => {
+            (format!("`input.{f}` needs a value"), "INVALID_INPUT")
+        }
+        (ConstraintKind::NotNull, None) => ("a required value is missing".into(), "INVALID_INPUT"),
+        (ConstraintKind::Check, _) => (
+            format!("a value breaks a check constraint of {}", ty.name),
+            "INVALID_INPUT",
+        ),
+    };
+    RootFailure {
+        message,
+        code,
+        field,
+    }
+}
+
+/// The column a PostgreSQL constraint name points at: one of the schema's indexes, or
+/// PostgreSQL's default names `<table>_<column>_fkey` / `_key` / `_check`.
+fn constraint_column(ty: &TypeModel, constraint: &str) -> Option<String> {
+    if let Some(index) = ty.indexes.iter().find(|i| i.name == constraint) {
+        return index.columns.first().map(|c| (*c).to_owned());
+    }
+    let rest = constraint.strip_prefix(ty.table)?.strip_prefix('_')?;
+    let column = ["_fkey", "_key", "_check", "_not_null"]
+        .iter()
+        .find_map(|suffix| rest.strip_suffix(suffix))?;
+    ty.columns
+        .iter()
+        .find(|c| c.name == column)
+        .map(|c| c.name.to_owned())
+}
