@@ -1,25 +1,30 @@
 //! Code generation: the validated model as Rust tokens (small `impl_*_tokens` functions per
 //! kind), then formatted with prettyplease. The output is `include!`d into the user's crate,
 //! so it has no inner attributes, names only `::fraiseql_runtime::...` paths, and keeps its
-//! private items under `__fraiseql_` / `__FRAISEQL_` names.
+//! private items under `__fraiseql_` / `__FRAISEQL_` names. The one relative path,
+//! `__fraiseql_resolvers::...`, names the generated module beside `SCHEMA`.
 
+mod resolvers;
 mod rows;
 
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use crate::model::{
-    Cache, CacheScope, Column, Index, Model, Relation, RelationKind, RootField, RootKind, Route,
-    ShardStrategy, Source, TableType,
+    Cache, CacheScope, Index, Model, MutationField, MutationKind, Relation, RelationKind, Returns,
+    RootField, RootKind, Route, ShardStrategy, Source, TableType,
 };
+use crate::resolvers::Root;
 use crate::sql::{self, Dialects};
 
-/// The generated items (row structs, loaders and `pub static SCHEMA`).
+/// The generated items (row structs, loaders, the resolver traits and `pub static SCHEMA`).
 pub fn tokens(model: &Model, api_sdl: &str) -> TokenStream {
     let rows = model.types.iter().map(rows::impl_row_tokens);
+    let resolvers = resolvers::impl_resolvers_tokens(model);
     let schema = impl_schema_tokens(model, api_sdl);
     quote! {
         #(#rows)*
+        #resolvers
         #schema
     }
 }
@@ -45,6 +50,7 @@ fn impl_schema_tokens(model: &Model, api_sdl: &str) -> TokenStream {
         quote!(#m::EnumModel { name: #name, values: &[#(#values),*] })
     });
     let query = model.query.iter().map(|f| impl_root_field_tokens(model, f));
+    let mutations = model.mutations.iter().map(impl_mutation_field_tokens);
     let default_cache = option(model.default_cache.as_ref().map(impl_cache_tokens));
     let doc = format!(" The compiled schema of {}.", model.files.join(", "));
     quote! {
@@ -55,7 +61,7 @@ fn impl_schema_tokens(model: &Model, api_sdl: &str) -> TokenStream {
             types: &[#(#types),*],
             enums: &[#(#enums),*],
             query_fields: &[#(#query),*],
-            mutation_fields: &[],
+            mutation_fields: &[#(#mutations),*],
             default_cache: #default_cache,
         };
     }
@@ -66,7 +72,7 @@ fn impl_type_tokens(model: &Model, t: &TableType) -> TokenStream {
     let name = &t.name;
     let table = &t.table;
     let key = Literal::usize_unsuffixed(t.key_column);
-    let columns = t.columns.iter().map(|c| impl_column_tokens(t, c));
+    let columns = (0..t.columns.len()).map(|c| impl_column_tokens(t, c));
     let relations = t.relations.iter().map(|r| impl_relation_tokens(model, r));
     let indexes = t.indexes.iter().map(impl_index_tokens);
     let cache = option(t.cache.as_ref().map(impl_cache_tokens));
@@ -102,8 +108,9 @@ fn impl_type_tokens(model: &Model, t: &TableType) -> TokenStream {
     }
 }
 
-fn impl_column_tokens(t: &TableType, c: &Column) -> TokenStream {
+fn impl_column_tokens(t: &TableType, column: usize) -> TokenStream {
     let m = quote!(::fraiseql_runtime::model);
+    let c = &t.columns[column];
     let name = &c.name;
     let field = option(c.field.as_ref().map(|f| quote!(#f)));
     let kind = match c.kind {
@@ -128,7 +135,7 @@ fn impl_column_tokens(t: &TableType, c: &Column) -> TokenStream {
     let select = impl_dialects_tokens(&sql::select(c));
     let ddl = impl_dialects_tokens(&sql::ddl_type(c));
     let cache = option(c.cache.as_ref().map(impl_cache_tokens));
-    let input = option(input_field(t, c).map(|f| quote!(#f)));
+    let input = option(t.input_field(column).map(|f| quote!(#f)));
     quote! {
         #m::ColumnModel {
             name: #name,
@@ -184,18 +191,24 @@ fn impl_root_field_tokens(model: &Model, f: &RootField) -> TokenStream {
     let name = &f.name;
     let target_type = &model.types[f.target];
     let target = Literal::usize_unsuffixed(f.target);
-    let (kind, sql) = match f.kind {
-        RootKind::Lookup => (quote!(Lookup), sql::lookup(target_type)),
-        RootKind::List => (quote!(List), sql::list(target_type)),
-        RootKind::Custom(_) => (
-            quote!(List),
-            sql::Dialects {
-                postgres: String::new(),
-                sqlite: String::new(),
-            },
-        ),
+    let (kind, sql, resolver) = match f.kind {
+        RootKind::Lookup => (quote!(Lookup), sql::lookup(target_type), None),
+        RootKind::List => (quote!(List), sql::list(target_type), None),
+        // The function returns the rows: there is no statement of the field's own.
+        RootKind::Custom(returns) => {
+            let returns = impl_returns_tokens(returns);
+            (
+                quote!(Custom(#returns)),
+                sql::Dialects {
+                    postgres: String::new(),
+                    sqlite: String::new(),
+                },
+                Some(resolvers::resolver_path(Root::Query, &f.name)),
+            )
+        }
     };
     let sql = impl_dialects_tokens(&sql);
+    let resolver = option(resolver);
     let cache = option(f.cache.as_ref().map(impl_cache_tokens));
     let route = impl_route_tokens(f.route);
     let source = impl_source_tokens(&f.source);
@@ -207,25 +220,50 @@ fn impl_root_field_tokens(model: &Model, f: &RootField) -> TokenStream {
             sql: #sql,
             cache: #cache,
             route: #route,
-            resolver: ::core::option::Option::None,
+            resolver: #resolver,
             source: #source,
         }
     }
 }
 
-/// The field of `Create<T>Input` / `Update<T>Input` that writes `column`: the column's own
-/// field, or `<relation>Id` for the foreign key of a many-to-one relation; none for the key.
-fn input_field(t: &TableType, c: &Column) -> Option<String> {
-    if t.columns[t.key_column].name == c.name {
-        return None;
+fn impl_mutation_field_tokens(f: &MutationField) -> TokenStream {
+    let m = quote!(::fraiseql_runtime::model);
+    let name = &f.name;
+    let target = Literal::usize_unsuffixed(f.target);
+    let (kind, resolver) = match f.kind {
+        MutationKind::Insert => (quote!(Insert), None),
+        MutationKind::Update => (quote!(Update), None),
+        MutationKind::Delete => (quote!(Delete), None),
+        MutationKind::Custom(returns) => {
+            let returns = impl_returns_tokens(returns);
+            (
+                quote!(Custom(#returns)),
+                Some(resolvers::resolver_path(Root::Mutation, &f.name)),
+            )
+        }
+    };
+    let resolver = option(resolver);
+    let writes = f.writes.iter().map(|&w| Literal::usize_unsuffixed(w));
+    let source = impl_source_tokens(&f.source);
+    quote! {
+        #m::MutationFieldModel {
+            name: #name,
+            target: #target,
+            kind: #m::MutationKind::#kind,
+            resolver: #resolver,
+            writes: &[#(#writes),*],
+            source: #source,
+        }
     }
-    if let Some(field) = &c.field {
-        return Some(field.clone());
+}
+
+fn impl_returns_tokens(returns: Returns) -> TokenStream {
+    let m = quote!(::fraiseql_runtime::model);
+    match returns {
+        Returns::One => quote!(#m::Returns::One),
+        Returns::Optional => quote!(#m::Returns::Optional),
+        Returns::List => quote!(#m::Returns::List),
     }
-    t.relations
-        .iter()
-        .find(|r| r.kind == RelationKind::BelongsTo && r.foreign_key == c.name)
-        .map(|r| format!("{}Id", r.field))
 }
 
 fn impl_index_tokens(i: &Index) -> TokenStream {
