@@ -115,3 +115,22 @@ fn cache_policies_and_routes_are_shown() {
     assert!(text.contains("replica (max lag 5000 ms)"), "{text}");
     insta::assert_snapshot!(text);
 }
+
+#[test]
+fn a_mutation_is_its_writes_then_the_rereads_in_one_transaction() {
+    let text = explain(
+        r#"mutation {
+             createPost(input: {title: "t", body: "b", published: true, status: DRAFT, views: 0, authorId: 1}) {
+               id author { name }
+             }
+             deleteComment(id: 7)
+           }"#,
+        Dialect::Postgres,
+    );
+    assert!(
+        text.starts_with("mutation (anonymous): 4 SQL statement(s) on PostgreSQL"),
+        "{text}"
+    );
+    assert!(text.contains("one transaction on the primary"), "{text}");
+    insta::assert_snapshot!(text);
+}
