@@ -93,11 +93,14 @@ pub(crate) fn check_arguments(
             }
         }
     }
+    // `_email` names `email` too: the underscore only silences "unused variable".
     let matched: Vec<Option<usize>> = names
         .iter()
         .map(|n| {
-            n.as_ref()
-                .and_then(|n| expected.iter().position(|e| e == n))
+            let n = n.as_deref()?;
+            expected
+                .iter()
+                .position(|e| e == n || n.strip_prefix('_') == Some(e.as_str()))
         })
         .collect();
     let missing: Vec<usize> = (0..expected.len())
