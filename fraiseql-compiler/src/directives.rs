@@ -24,7 +24,9 @@ pub enum Location {
     RelationField,
     /// A field of `type Query`.
     QueryField,
-    /// `type Query` itself, an enum, or an enum value: no directive applies there.
+    /// A field of `type Mutation`.
+    MutationField,
+    /// `type Query` or `type Mutation` itself, an enum, or an enum value: no directive applies there.
     Other,
 }
 
@@ -36,6 +38,7 @@ impl Location {
             Location::ScalarField => "a scalar or enum field",
             Location::RelationField => "a relation field (typed with a table type)",
             Location::QueryField => "a Query field",
+            Location::MutationField => "a Mutation field",
             Location::Other => "not a place for FraiseQL directives",
         }
     }
@@ -45,6 +48,7 @@ impl Location {
 #[derive(Clone, Copy, Debug)]
 pub enum ArgType {
     Int,
+    Boolean,
     String,
     StringList,
     Enum(&'static str, &'static [&'static str]),
@@ -54,6 +58,7 @@ impl ArgType {
     fn describe(self) -> String {
         match self {
             ArgType::Int => "Int".into(),
+            ArgType::Boolean => "Boolean".into(),
             ArgType::String => "String".into(),
             ArgType::StringList => "[String!]".into(),
             ArgType::Enum(name, values) => format!("{name} (one of {})", values.join(", ")),
@@ -101,6 +106,7 @@ const SPECS: &[DirectiveSpec] = &[
         args: &[
             arg("name", ArgType::String, false),
             arg("maxLength", ArgType::Int, false),
+            arg("unique", ArgType::Boolean, false),
         ],
         repeatable: false,
     },
@@ -166,6 +172,36 @@ const SPECS: &[DirectiveSpec] = &[
         args: &[arg("rows", ArgType::Int, true)],
         repeatable: false,
     },
+    DirectiveSpec {
+        name: "insert",
+        locations: &[Location::MutationField],
+        args: &[],
+        repeatable: false,
+    },
+    DirectiveSpec {
+        name: "update",
+        locations: &[Location::MutationField],
+        args: &[],
+        repeatable: false,
+    },
+    DirectiveSpec {
+        name: "delete",
+        locations: &[Location::MutationField],
+        args: &[arg("type", ArgType::String, true)],
+        repeatable: false,
+    },
+    DirectiveSpec {
+        name: "resolver",
+        locations: &[Location::QueryField, Location::MutationField],
+        args: &[],
+        repeatable: false,
+    },
+    DirectiveSpec {
+        name: "writes",
+        locations: &[Location::MutationField],
+        args: &[arg("types", ArgType::StringList, true)],
+        repeatable: false,
+    },
 ];
 
 /// Whether `name` is one of FraiseQL's directives (so a user's declaration of it is harmless).
@@ -177,6 +213,7 @@ pub fn is_known(name: &str) -> bool {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ArgValue {
     Int(i64),
+    Boolean(bool),
     String(String),
     StringList(Vec<String>),
     Enum(String),
@@ -195,6 +232,14 @@ impl Checked {
     pub fn int(&self, name: &str) -> Option<i64> {
         match self.args.get(name) {
             Some(ArgValue::Int(v)) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// A `Boolean` argument.
+    pub fn boolean(&self, name: &str) -> Option<bool> {
+        match self.args.get(name) {
+            Some(ArgValue::Boolean(v)) => Some(*v),
             _ => None,
         }
     }
@@ -391,6 +436,7 @@ fn convert(value: &Value<'_, String>, ty: ArgType) -> Option<Option<ArgValue>> {
     Some(Some(match (value, ty) {
         (Value::Null, _) => return Some(None),
         (Value::Int(n), ArgType::Int) => ArgValue::Int(n.as_i64()?),
+        (Value::Boolean(b), ArgType::Boolean) => ArgValue::Boolean(*b),
         (Value::String(s), ArgType::String) => ArgValue::String(s.clone()),
         (Value::List(items), ArgType::StringList) => ArgValue::StringList(
             items

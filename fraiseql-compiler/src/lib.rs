@@ -15,6 +15,7 @@ mod directives;
 pub mod error;
 pub mod model;
 pub mod naming;
+pub mod resolvers;
 mod schema;
 mod sdl;
 pub mod sql;

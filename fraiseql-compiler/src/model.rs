@@ -44,7 +44,8 @@ pub struct TableType {
     /// Field columns in declaration order, then hidden foreign-key columns.
     pub columns: Vec<Column>,
     pub relations: Vec<Relation>,
-    /// Automatic foreign-key indexes first, then `@index` ones.
+    /// Automatic foreign-key indexes first, then `@column(unique: true)` ones, then `@index`
+    /// ones.
     pub indexes: Vec<Index>,
     pub cache: Option<Cache>,
     pub route: Route,
@@ -271,5 +272,24 @@ impl TableType {
     /// The column with this SQL name.
     pub fn column_named(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// The field of `Create<T>Input` / `Update<T>Input` that writes column `column`: the
+    /// column's own field, or `<relation>Id` for the hidden foreign key of a many-to-one
+    /// relation (`authorId` for `author: User! @relation(foreignKey: "user_id")`); none for the
+    /// key, which the database assigns. The API SDL's inputs and the runtime's
+    /// `ColumnModel.input` both come from here, so they cannot disagree.
+    pub fn input_field(&self, column: usize) -> Option<String> {
+        if column == self.key_column {
+            return None;
+        }
+        let c = self.columns.get(column)?;
+        if let Some(field) = &c.field {
+            return Some(field.clone());
+        }
+        self.relations
+            .iter()
+            .find(|r| r.kind == RelationKind::BelongsTo && r.foreign_key == c.name)
+            .map(|r| format!("{}Id", r.field))
     }
 }

@@ -30,6 +30,16 @@ pub fn snake_case(name: &str) -> String {
     out
 }
 
+/// `CreateUserInput`: the generated input of `@insert` mutations of type `User`.
+pub fn create_input(type_name: &str) -> String {
+    format!("Create{type_name}Input")
+}
+
+/// `UpdateUserInput`: the generated input of `@update` mutations of type `User`.
+pub fn update_input(type_name: &str) -> String {
+    format!("Update{type_name}Input")
+}
+
 /// Whether `name` can be used unquoted-looking inside our quoted SQL identifiers and as a Rust
 /// field: ASCII letters, digits and `_`, not starting with a digit. Keeping names to this set
 /// is what makes embedding them in SQL templates safe.

@@ -9,7 +9,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use crate::model::{
-    Cache, CacheScope, Column, Index, Model, Relation, RelationKind, RootField, RootKind, Route,
+    Cache, CacheScope, Index, Model, Relation, RelationKind, RootField, RootKind, Route,
     ShardStrategy, Source, TableType,
 };
 use crate::sql::{self, Dialects};
@@ -66,7 +66,7 @@ fn impl_type_tokens(model: &Model, t: &TableType) -> TokenStream {
     let name = &t.name;
     let table = &t.table;
     let key = Literal::usize_unsuffixed(t.key_column);
-    let columns = t.columns.iter().map(|c| impl_column_tokens(t, c));
+    let columns = (0..t.columns.len()).map(|c| impl_column_tokens(t, c));
     let relations = t.relations.iter().map(|r| impl_relation_tokens(model, r));
     let indexes = t.indexes.iter().map(impl_index_tokens);
     let cache = option(t.cache.as_ref().map(impl_cache_tokens));
@@ -102,8 +102,9 @@ fn impl_type_tokens(model: &Model, t: &TableType) -> TokenStream {
     }
 }
 
-fn impl_column_tokens(t: &TableType, c: &Column) -> TokenStream {
+fn impl_column_tokens(t: &TableType, column: usize) -> TokenStream {
     let m = quote!(::fraiseql_runtime::model);
+    let c = &t.columns[column];
     let name = &c.name;
     let field = option(c.field.as_ref().map(|f| quote!(#f)));
     let kind = match c.kind {
@@ -128,7 +129,7 @@ fn impl_column_tokens(t: &TableType, c: &Column) -> TokenStream {
     let select = impl_dialects_tokens(&sql::select(c));
     let ddl = impl_dialects_tokens(&sql::ddl_type(c));
     let cache = option(c.cache.as_ref().map(impl_cache_tokens));
-    let input = option(input_field(t, c).map(|f| quote!(#f)));
+    let input = option(t.input_field(column).map(|f| quote!(#f)));
     quote! {
         #m::ColumnModel {
             name: #name,
@@ -211,21 +212,6 @@ fn impl_root_field_tokens(model: &Model, f: &RootField) -> TokenStream {
             source: #source,
         }
     }
-}
-
-/// The field of `Create<T>Input` / `Update<T>Input` that writes `column`: the column's own
-/// field, or `<relation>Id` for the foreign key of a many-to-one relation; none for the key.
-fn input_field(t: &TableType, c: &Column) -> Option<String> {
-    if t.columns[t.key_column].name == c.name {
-        return None;
-    }
-    if let Some(field) = &c.field {
-        return Some(field.clone());
-    }
-    t.relations
-        .iter()
-        .find(|r| r.kind == RelationKind::BelongsTo && r.foreign_key == c.name)
-        .map(|r| format!("{}Id", r.field))
 }
 
 fn impl_index_tokens(i: &Index) -> TokenStream {

@@ -1,10 +1,14 @@
 //! Validation: parsed documents in, a [`Model`] out, or every error found.
 //!
 //! Pass 1 (here) collects definitions across files and rejects what FraiseQL does not support
-//! (duplicates, custom scalars, interfaces, `Mutation`, ...). Then each table type is read
+//! (duplicates, custom scalars, interfaces, `Subscription`, ...). Then each table type is read
 //! ([`types`]), relations, indexes and shard keys are resolved once every table's columns are
-//! known ([`relations`]), and finally the `Query` type and the schema-wide defaults ([`query`]).
+//! known ([`relations`]), and finally the root types: `Query` and the schema-wide defaults
+//! ([`query`]), `Mutation` ([`mutation`]), with the rules `@resolver` fields share in
+//! [`custom`].
 
+mod custom;
+mod mutation;
 mod query;
 mod relations;
 mod types;
@@ -58,6 +62,7 @@ pub(crate) struct Ctx<'d> {
     pub objects: Vec<At<'d, ObjectType<'static, String>>>,
     pub enums: Vec<At<'d, EnumType<'static, String>>>,
     pub query: Option<At<'d, ObjectType<'static, String>>>,
+    pub mutation: Option<At<'d, ObjectType<'static, String>>>,
     pub schema_defs: Vec<At<'d, SchemaDefinition<'static, String>>>,
     /// Type name -> table index (order of declaration among `@table` types).
     pub tables: HashMap<&'d str, usize>,
@@ -166,6 +171,8 @@ pub fn validate(
     let mut tables = types::tables(&mut ctx, default_scope);
     relations::resolve(&mut ctx, &mut tables);
     let query = query::root_fields(&mut ctx, &tables, default_scope);
+    let mutations = mutation::fields(&mut ctx);
+    custom::check_function_names(&mut ctx, &query, &mutations);
     if !ctx.errors.is_empty() {
         return Err(ctx.errors);
     }
@@ -175,7 +182,7 @@ pub fn validate(
         types: tables.into_iter().map(|t| t.table).collect(),
         enums,
         query,
-        mutations: Vec::new(),
+        mutations,
         default_cache,
     })
 }
@@ -187,6 +194,7 @@ fn collect<'d>(documents: &'d [(String, Document<'static, String>)]) -> Ctx<'d> 
         objects: Vec::new(),
         enums: Vec::new(),
         query: None,
+        mutation: None,
         schema_defs: Vec::new(),
         tables: HashMap::new(),
         known_types: BUILTIN_SCALARS.iter().map(|(n, _)| *n).collect(),
@@ -266,8 +274,11 @@ fn collect<'d>(documents: &'d [(String, Document<'static, String>)]) -> Ctx<'d> 
                             i.position,
                             format!("input {} is not supported", i.name),
                         )
-                        .hint =
-                            Some("the compiler generates the filter and ordering inputs".into());
+                        .hint = Some(
+                            "the compiler generates the filter and ordering inputs, and \
+                             Create<T>Input / Update<T>Input for @insert / @update mutations"
+                                .into(),
+                        );
                         continue;
                     }
                 },
@@ -293,11 +304,10 @@ fn collect<'d>(documents: &'d [(String, Document<'static, String>)]) -> Ctx<'d> 
             match definition {
                 Definition::TypeDefinition(TypeDefinition::Object(o)) => match name {
                     "Query" => ctx.query = Some(At { file, def: o }),
-                    "Mutation" | "Subscription" => {
-                        ctx.error(file, pos, format!("type {name} is not supported yet"))
-                            .hint = Some(
-                            "FraiseQL serves queries only for now; only type Query is read".into(),
-                        );
+                    "Mutation" => ctx.mutation = Some(At { file, def: o }),
+                    "Subscription" => {
+                        ctx.error(file, pos, "type Subscription is not supported")
+                            .hint = Some("FraiseQL serves queries and mutations".into());
                     }
                     _ => {
                         if o.directives.iter().any(|d| d.name == "table") {
@@ -317,14 +327,18 @@ fn collect<'d>(documents: &'d [(String, Document<'static, String>)]) -> Ctx<'d> 
     ctx
 }
 
-/// `<Table>Where`, `<Table>OrderBy`, `<Table>OrderField` and `<Enum>Filter` are generated; a
-/// user type with such a name would make the API schema invalid.
+/// `<Table>Where`, `<Table>OrderBy`, `<Table>OrderField`, `Create<Table>Input`,
+/// `Update<Table>Input` and `<Enum>Filter` are generated; a user type with such a name would
+/// make the API schema invalid. The mutation inputs are reserved for every table, not only the
+/// ones with `@insert` / `@update` fields, so adding a mutation never breaks a schema.
 fn check_generated_names(ctx: &mut Ctx<'_>) {
     let mut generated: Vec<String> = Vec::new();
     for name in ctx.tables.keys() {
         for suffix in ["Where", "OrderBy", "OrderField"] {
             generated.push(format!("{name}{suffix}"));
         }
+        generated.push(crate::naming::create_input(name));
+        generated.push(crate::naming::update_input(name));
     }
     for e in &ctx.enums {
         generated.push(format!("{}Filter", e.def.name));

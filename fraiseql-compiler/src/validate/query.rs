@@ -1,8 +1,10 @@
-//! The root: `schema { ... }` definitions (the default cache policy) and `type Query`, whose
-//! fields are either a lookup by key (`user(id: ID!): User`) or a list (`users: [User!]!`).
+//! The root: `schema { ... }` definitions (the default cache policy and the root type names)
+//! and `type Query`, whose fields are a lookup by key (`user(id: ID!): User`), a list
+//! (`users: [User!]!`) or a `@resolver` field that a `#[fraiseql::query]` function resolves.
 
 use graphql_parser::Pos;
 
+use super::custom::{self, Named};
 use super::types::{shape, written, Draft};
 use super::{source, Ctx};
 use crate::directives::Location;
@@ -27,13 +29,35 @@ pub(crate) fn schema_defaults(ctx: &mut Ctx<'_>) -> (Option<Cache>, CacheScope) 
                 "the query root type must be named Query",
             );
         }
-        if def.mutation.is_some() || def.subscription.is_some() {
-            ctx.error(
-                file,
-                def.position,
-                "mutation and subscription roots are not supported yet",
-            )
-            .hint = Some("FraiseQL serves queries only for now".into());
+        match (def.mutation.as_deref(), ctx.mutation.is_some()) {
+            (Some("Mutation"), true) | (None, false) => {}
+            (Some("Mutation"), false) => {
+                ctx.error(
+                    file,
+                    def.position,
+                    "the schema definition names the mutation root Mutation, but there is no type Mutation",
+                )
+                .hint = Some("add type Mutation { ... } or remove `mutation: Mutation`".into());
+            }
+            (Some(_), _) => {
+                ctx.error(
+                    file,
+                    def.position,
+                    "the mutation root type must be named Mutation",
+                );
+            }
+            (None, true) => {
+                ctx.error(
+                    file,
+                    def.position,
+                    "the schema definition does not name type Mutation as its mutation root",
+                )
+                .hint = Some("write schema { query: Query mutation: Mutation }".into());
+            }
+        }
+        if def.subscription.is_some() {
+            ctx.error(file, def.position, "subscription roots are not supported")
+                .hint = Some("FraiseQL serves queries and mutations".into());
         }
         let directives = ctx.directives(file, "the schema", Location::Schema, &def.directives);
         default = ctx.cache(file, &directives, CacheScope::Public, "maxTtl");
@@ -69,49 +93,23 @@ pub(crate) fn root_fields(
             ctx.error(file, field.position, format!("duplicate field {subject}"));
             continue;
         }
-        let s = shape(&field.field_type);
-        let Some(&target) = ctx.tables.get(s.name) else {
-            if !ctx.objects.iter().any(|o| o.def.name == s.name)
-                && !ctx.known_types.contains(&s.name)
-                && !ctx.custom_scalars.contains(&s.name)
-            {
-                let hint = ctx.suggest_type(s.name);
-                ctx.error(
-                    file,
-                    field.position,
-                    format!("{subject} has unknown type {}", s.name),
-                )
-                .hint = hint;
-            } else if !ctx.objects.iter().any(|o| o.def.name == s.name)
-                && !ctx.custom_scalars.contains(&s.name)
-            {
-                let message = format!(
-                    "{subject} returns {}; Query fields return a table type",
-                    s.name
-                );
-                ctx.error(file, field.position, message).hint =
-                    Some("custom resolvers are not supported yet".into());
-            }
-            continue;
-        };
-        let args: Vec<(String, String)> = field
-            .arguments
-            .iter()
-            .map(|a| (a.name.clone(), written(&a.value_type)))
-            .collect();
-        let kind = match (s.list, s.nested, args.as_slice()) {
-            (false, _, [(name, ty)]) if name == "id" && ty == "ID!" && s.nullable => {
-                RootKind::Lookup
-            }
-            (true, false, []) => RootKind::List,
-            _ => {
-                bad_shape(ctx, file, field.position, &subject, s.name);
-                continue;
-            }
-        };
         let directives = ctx.directives(file, &subject, Location::QueryField, &field.directives);
         let cache = ctx.cache(file, &directives, default_scope, "ttl");
         let route = ctx.route(file, &subject, &directives);
+        // Written, even if its arguments were wrong (reported already): the field is custom.
+        let (target, kind, arguments) = if field.directives.iter().any(|d| d.name == "resolver") {
+            let returns = custom::returns(ctx, file, field, &subject);
+            let arguments = custom::arguments(ctx, file, &subject, &field.arguments);
+            let (Some((target, returns)), Some(arguments)) = (returns, arguments) else {
+                continue;
+            };
+            (target, RootKind::Custom(returns), arguments)
+        } else {
+            let Some((target, kind)) = generated(ctx, file, field, &subject) else {
+                continue;
+            };
+            (target, kind, Vec::new())
+        };
         out.push(RootField {
             name: field.name.clone(),
             description: field.description.clone(),
@@ -120,16 +118,59 @@ pub(crate) fn root_fields(
             kind,
             cache,
             route,
-            arguments: Vec::new(),
+            arguments,
             source: source(file, field.position),
         });
     }
     out
 }
 
+/// A field without `@resolver`: a lookup or a list, whose SQL the compiler writes.
+fn generated(
+    ctx: &mut Ctx<'_>,
+    file: &str,
+    field: &graphql_parser::schema::Field<'static, String>,
+    subject: &str,
+) -> Option<(usize, RootKind)> {
+    let s = shape(&field.field_type);
+    let target = match custom::named(ctx, file, field.position, subject, s.name) {
+        Named::Table(target) => target,
+        Named::Reported => return None,
+        Named::Other => {
+            let message = format!(
+                "{subject} returns {}; Query fields return a table type",
+                s.name
+            );
+            ctx.error(file, field.position, message).hint = Some(
+                "a @resolver field, computed by a #[fraiseql::query] function, also returns rows of a table type"
+                    .into(),
+            );
+            return None;
+        }
+    };
+    let args: Vec<(String, String)> = field
+        .arguments
+        .iter()
+        .map(|a| (a.name.clone(), written(&a.value_type)))
+        .collect();
+    match (s.list, s.nested, args.as_slice()) {
+        (false, _, [(name, ty)]) if name == "id" && ty == "ID!" && s.nullable => {
+            Some((target, RootKind::Lookup))
+        }
+        (true, false, []) => Some((target, RootKind::List)),
+        _ => {
+            bad_shape(ctx, file, field.position, subject, s.name);
+            None
+        }
+    }
+}
+
 fn bad_shape(ctx: &mut Ctx<'_>, file: &str, pos: Pos, subject: &str, type_name: &str) {
     let name = subject.trim_start_matches("Query.");
     let message = format!("{subject} must be a lookup `{name}(id: ID!): {type_name}` or a list `{name}: [{type_name}!]!`");
-    ctx.error(file, pos, message).hint =
-        Some("custom resolvers are not supported yet; lists get limit, offset, after, where and orderBy generated".into());
+    ctx.error(file, pos, message).hint = Some(format!(
+        "or add @resolver and resolve it in Rust with `#[fraiseql::query] async fn {}(..)`; \
+         lists get limit, offset, after, where and orderBy generated",
+        crate::resolvers::function_name(name)
+    ));
 }

@@ -112,7 +112,8 @@ fn build_relations(ctx: &mut Ctx<'_>, drafts: &mut [Draft]) {
 }
 
 /// One index per foreign-key column a relation uses (on the table holding it, in column
-/// order), then each `@index` in declaration order; same-named duplicates are dropped.
+/// order), then a unique index per `@column(unique: true)`, then each `@index` in declaration
+/// order; same-named duplicates are dropped.
 fn indexes(ctx: &mut Ctx<'_>, drafts: &mut [Draft]) {
     let mut used: Vec<Vec<usize>> = drafts.iter().map(|_| Vec::new()).collect();
     for (i, draft) in drafts.iter().enumerate() {
@@ -141,6 +142,15 @@ fn indexes(ctx: &mut Ctx<'_>, drafts: &mut [Draft]) {
                 columns: vec![name],
                 predicate: None,
                 unique: false,
+            });
+        }
+        for &c in &draft.unique {
+            let name = draft.table.columns[c].name.clone();
+            indexes.push(Index {
+                name: format!("uq_{}_{name}", draft.table.table),
+                columns: vec![name],
+                predicate: None,
+                unique: true,
             });
         }
         for d in draft.directives.all("index") {

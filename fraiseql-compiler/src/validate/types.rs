@@ -22,6 +22,8 @@ pub(crate) struct Draft {
     pub file: String,
     pub pending: Vec<Pending>,
     pub directives: DirectiveSet,
+    /// Columns with `@column(unique: true)`, in declaration order.
+    pub unique: Vec<usize>,
 }
 
 /// A relation field before its foreign key is resolved.
@@ -213,6 +215,7 @@ pub(crate) fn tables(ctx: &mut Ctx<'_>, default_scope: CacheScope) -> Vec<Draft>
             file: file.to_owned(),
             pending: Vec::new(),
             directives,
+            unique: Vec::new(),
         };
         fields(ctx, &mut draft, &def.fields, default_scope);
         drafts.push(draft);
@@ -226,6 +229,7 @@ fn not_a_table(ctx: &mut Ctx<'_>, file: &str, pos: Pos, name: &str) {
         .objects
         .iter()
         .chain(ctx.query.iter())
+        .chain(ctx.mutation.iter())
         .flat_map(|o| o.def.fields.iter().map(move |f| (o.def.name.as_str(), f)))
         .find(|(_, f)| shape(&f.field_type).name == name)
         .map(|(owner, f)| format!("{owner}.{}", f.name));
@@ -306,7 +310,7 @@ fn fields(
                 }
                 key = Some(draft.table.columns.len());
             }
-            let column = column(
+            let (column, unique) = column(
                 ctx,
                 &file,
                 &subject,
@@ -325,6 +329,9 @@ fn fields(
                 ctx.error(&file, field.position, message).hint =
                     Some("rename one with @column(name: ...)".into());
                 continue;
+            }
+            if unique {
+                draft.unique.push(draft.table.columns.len());
             }
             draft
                 .table
@@ -373,11 +380,11 @@ fn fields(
                 route,
                 pos: field.position,
             });
-        } else if s.name == "Query" {
+        } else if s.name == "Query" || s.name == "Mutation" {
             ctx.error(
                 &file,
                 field.position,
-                format!("{subject} uses type Query, which is the root type"),
+                format!("{subject} uses type {}, which is a root type", s.name),
             );
         } else if !ctx.objects.iter().any(|o| o.def.name == s.name)
             && !ctx.custom_scalars.contains(&s.name)
@@ -400,6 +407,7 @@ fn fields(
     }
 }
 
+/// The column of a scalar field, and whether `@column(unique: true)` asks for a unique index.
 #[allow(clippy::too_many_arguments)]
 fn column(
     ctx: &mut Ctx<'_>,
@@ -410,7 +418,7 @@ fn column(
     nullable: bool,
     directives: &DirectiveSet,
     default_scope: CacheScope,
-) -> Column {
+) -> (Column, bool) {
     let column = directives.get("column");
     let name = column
         .and_then(|c| c.string("name"))
@@ -446,7 +454,21 @@ fn column(
             }
         },
     };
-    Column {
+    let unique = match column.and_then(|c| c.boolean("unique").map(|v| (c.pos, v))) {
+        Some((pos, true)) if field.name == "id" => {
+            let message = format!("@column unique on {subject}: the key is unique already");
+            ctx.error(file, pos, message).hint = Some("remove unique: true".into());
+            false
+        }
+        Some((pos, true)) if kind == Kind::Json => {
+            let message = format!("@column unique on {subject}: a JSON column cannot be unique");
+            ctx.error(file, pos, message).hint = Some("make a scalar field unique instead".into());
+            false
+        }
+        Some((_, unique)) => unique,
+        None => false,
+    };
+    let column = Column {
         name,
         field: Some(field.name.clone()),
         description: field.description.clone(),
@@ -455,7 +477,8 @@ fn column(
         nullable,
         max_length,
         cache: ctx.cache(file, directives, default_scope, "ttl"),
-    }
+    };
+    (column, unique)
 }
 
 impl TableType {
