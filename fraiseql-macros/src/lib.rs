@@ -30,12 +30,15 @@
 //! ```
 //!
 //! The attribute finds the field (`userByEmail`: the camelCase of the function's name) in the
-//! schema and checks what it can see: an `async fn`, the context first, then one parameter per
-//! schema argument, in the schema's order, named and typed as the schema says (`ID` is `i64`,
-//! `Int` `i32`, `Float` `f64`, `String`, `DateTime` and enums `String`, `Boolean` `bool`,
-//! `JSON` `serde_json::Value`; nullable is `Option<..>`, a list `Vec<..>`). rustc checks the
-//! return type where it is written: `UserRow` for `User!`, `Option<UserRow>` for `User`,
-//! `Vec<UserRow>` for `[User!]!`, each also as a `Result<_, E: Into<ResolverError>>`.
+//! schema and checks what it can see: a free `async fn` without type parameters, the context
+//! first, then one parameter per schema argument, in the schema's order, named as the
+//! argument in snake_case (`authorId` -> `author_id`, or `_author_id` when unused) and typed as
+//! the schema says (`ID` is `i64`, `Int` `i32`, `Float` `f64`, `String`, `DateTime` and enums
+//! `String`, `Boolean` `bool`, `JSON` `serde_json::Value`; nullable is `Option<..>`, a list
+//! `Vec<..>`). rustc checks the return type where it is written: `UserRow` for `User!`,
+//! `Option<UserRow>` for `User`, `Vec<UserRow>` for `[User!]!`, each also as a
+//! `Result<_, E: Into<ResolverError>>`. The future must be `Send`: the server runs resolvers
+//! on a multi-threaded runtime.
 //!
 //! Options, all optional: `#[fraiseql::query(schema = crate::api::schema, dir = "graphql",
 //! name = "userByEmail")]`: the module holding the generated items (default `crate::schema`),

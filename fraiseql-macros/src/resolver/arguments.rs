@@ -2,20 +2,19 @@
 //! argument, in the schema's order, of the Rust type the argument converts to. Each mistake
 //! is named with the field's schema position and the whole signature to write.
 
-use fraiseql_compiler::model::{Argument, Model};
+use fraiseql_compiler::model::Model;
+use fraiseql_compiler::resolvers::{argument_name, rust_argument_type, CustomField};
 use syn::ext::IdentExt;
 use syn::{Pat, PatType, Type};
 
-use super::check::{position, Field};
-use super::naming;
+use super::check::position;
 use super::types::{same_type, text};
 use super::Errors;
 
 /// Everything argument messages quote.
 pub(crate) struct Describe<'a> {
     pub model: &'a Model,
-    pub field: &'a Field<'a>,
-    pub arguments: &'a [Argument],
+    pub field: &'a CustomField<'a>,
     pub fn_name: &'a str,
 }
 
@@ -23,6 +22,7 @@ impl Describe<'_> {
     /// `Query.postsByTag(tag: String!, limit: Int) (schema/app.graphql:9:3)`.
     fn field(&self) -> String {
         let args: Vec<String> = self
+            .field
             .arguments
             .iter()
             .map(|a| format!("{}: {}", a.name, a.graphql_type))
@@ -43,11 +43,11 @@ impl Describe<'_> {
     /// `async fn posts_by_tag(ctx: &fraiseql::Context, tag: String, limit: Option<i32>)`.
     fn rust(&self) -> String {
         let mut params = vec!["ctx: &fraiseql::Context".to_owned()];
-        params.extend(self.arguments.iter().map(|a| {
+        params.extend(self.field.arguments.iter().map(|a| {
             format!(
                 "{}: {}",
-                naming::argument_name(&a.name),
-                naming::rust_argument_type(self.model, a)
+                argument_name(&a.name),
+                rust_argument_type(self.model, a)
             )
         }));
         format!("async fn {}({})", self.fn_name, params.join(", "))
@@ -69,9 +69,10 @@ pub(crate) fn check_arguments(
     errors: &mut Errors,
 ) -> Vec<(String, Type)> {
     let expected: Vec<String> = d
+        .field
         .arguments
         .iter()
-        .map(|a| naming::argument_name(&a.name))
+        .map(|a| argument_name(&a.name))
         .collect();
     // For each parameter, the schema argument it names (by index), if any.
     let mut names: Vec<Option<String>> = Vec::with_capacity(params.len());
@@ -126,9 +127,9 @@ pub(crate) fn check_arguments(
                         "`{name}` is not an argument of {}: did you mean `{}` (argument `{}: {}` at {})?",
                         d.field(),
                         expected[j],
-                        d.arguments[j].name,
-                        d.arguments[j].graphql_type,
-                        position(&d.arguments[j].source)
+                        d.field.arguments[j].name,
+                        d.field.arguments[j].graphql_type,
+                        position(&d.field.arguments[j].source)
                     ),
                 );
             }
@@ -153,7 +154,7 @@ pub(crate) fn check_arguments(
                 format!(
                     "`{}: {}`",
                     expected[j],
-                    naming::rust_argument_type(d.model, &d.arguments[j])
+                    rust_argument_type(d.model, &d.field.arguments[j])
                 )
             })
             .collect();
@@ -191,8 +192,8 @@ pub(crate) fn check_arguments(
     // Types, for every parameter whose name is right.
     for (i, param) in params.iter().enumerate() {
         let Some(j) = matched[i] else { continue };
-        let argument = &d.arguments[j];
-        let want = naming::rust_argument_type(d.model, argument);
+        let argument = &d.field.arguments[j];
+        let want = rust_argument_type(d.model, argument);
         if !same_type(&param.ty, &want) {
             errors.spanned(
                 &param.ty,
@@ -209,7 +210,7 @@ pub(crate) fn check_arguments(
     matched
         .iter()
         .zip(params)
-        .filter_map(|(m, p)| m.map(|j| (d.arguments[j].name.clone(), (*p.ty).clone())))
+        .filter_map(|(m, p)| m.map(|j| (d.field.arguments[j].name.clone(), (*p.ty).clone())))
         .collect()
 }
 

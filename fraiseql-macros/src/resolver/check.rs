@@ -3,7 +3,8 @@
 //! the arguments ([`super::arguments`]) and what the expansion needs. The return type is left
 //! to rustc, in the shim.
 
-use fraiseql_compiler::model::{Argument, Model, MutationKind, Returns, RootKind, Source};
+use fraiseql_compiler::model::{Model, MutationKind, Returns, RootKind, Source};
+use fraiseql_compiler::resolvers::{self, CustomField, Root};
 use proc_macro2::Span;
 use quote::format_ident;
 use syn::ext::IdentExt;
@@ -12,10 +13,9 @@ use syn::{ItemFn, PatType, Type};
 
 use super::arguments::{check_arguments, Describe};
 use super::load::Loaded;
-use super::naming;
 use super::options::Options;
 use super::types::camel_case;
-use super::{Errors, Root};
+use super::{attribute, other, Errors};
 
 /// What the expansion needs once the field is known.
 pub(crate) struct Plan {
@@ -30,65 +30,33 @@ pub(crate) struct Plan {
     pub files: Vec<std::path::PathBuf>,
 }
 
-/// A root field as a resolver sees it.
-pub(crate) struct Field<'m> {
-    pub root: Root,
-    pub name: &'m str,
-    pub graphql_type: &'m str,
-    pub target: usize,
-    pub source: &'m Source,
-    /// `Some` for a `@resolver` field.
-    pub custom: Option<(Returns, &'m [Argument])>,
-    /// What the field is when it is not custom (`a lookup by id`, `an @insert`, ...).
-    pub generated: &'static str,
-}
-
-fn fields(model: &Model, root: Root) -> Vec<Field<'_>> {
+/// What a root field is when FraiseQL generates it (`a lookup by id`, `an @insert`, ...), with
+/// its position; `None` for a `@resolver` field or no field.
+fn generated<'m>(model: &'m Model, root: Root, name: &str) -> Option<(&'static str, &'m Source)> {
     match root {
         Root::Query => model
             .query
             .iter()
-            .map(|f| {
-                let (custom, generated) = match f.kind {
-                    RootKind::Custom(returns) => (Some((returns, f.arguments.as_slice())), ""),
-                    RootKind::Lookup => (None, "a lookup by id"),
-                    RootKind::List => (None, "a list"),
-                };
-                Field {
-                    root,
-                    name: &f.name,
-                    graphql_type: &f.graphql_type,
-                    target: f.target,
-                    source: &f.source,
-                    custom,
-                    generated,
-                }
-            })
-            .collect(),
+            .find(|f| f.name == name)
+            .and_then(|f| match f.kind {
+                RootKind::Lookup => Some(("a lookup by id", &f.source)),
+                RootKind::List => Some(("a list", &f.source)),
+                RootKind::Custom(_) => None,
+            }),
         Root::Mutation => model
             .mutations
             .iter()
-            .map(|f| {
-                let (custom, generated) = match f.kind {
-                    MutationKind::Custom(returns) => (Some((returns, f.arguments.as_slice())), ""),
-                    MutationKind::Insert => (None, "an @insert"),
-                    MutationKind::Update => (None, "an @update"),
-                    MutationKind::Delete => (None, "a @delete"),
-                };
-                Field {
-                    root,
-                    name: &f.name,
-                    graphql_type: &f.graphql_type,
-                    target: f.target,
-                    source: &f.source,
-                    custom,
-                    generated,
-                }
-            })
-            .collect(),
+            .find(|f| f.name == name)
+            .and_then(|f| match f.kind {
+                MutationKind::Insert => Some(("an @insert", &f.source)),
+                MutationKind::Update => Some(("an @update", &f.source)),
+                MutationKind::Delete => Some(("a @delete", &f.source)),
+                MutationKind::Custom(_) => None,
+            }),
     }
 }
 
+/// `schema/app.graphql:7:3`.
 pub(crate) fn position(source: &Source) -> String {
     format!("{}:{}:{}", source.file, source.line, source.column)
 }
@@ -117,61 +85,58 @@ pub(crate) fn field(
             format!("the camelCase of `{fn_name}`"),
         ),
     };
-    let own = fields(model, root);
-    let other = fields(model, root.other());
-    let field = if let Some(field) = own.iter().find(|f| f.name == name) {
+    let field = if let Some(field) = resolvers::custom_field(model, root, &name) {
         field
-    } else if let Some(field) = other.iter().find(|f| f.name == name) {
-        let attribute = root.other().attribute();
-        let message = match field.custom {
-            Some(_) => format!(
-                "{}.{name} is a {} field ({}), so {attribute} resolves it, not {}",
-                field.root.type_name(),
-                field.root.type_name(),
-                position(field.source),
-                root.attribute()
-            ),
-            None => format!(
-                "{}.{name} is a {} field ({}), and {} that FraiseQL answers itself: it has no @resolver, so no function resolves it",
-                field.root.type_name(),
-                field.root.type_name(),
-                position(field.source),
-                field.generated,
-            ),
-        };
-        errors.at(Span::call_site(), message);
-        // Implement the field the user meant anyway, so rustc does not also report it as
-        // unresolved.
-        field.custom?;
-        field
-    } else {
-        errors.at(name_span, undeclared(root, &name, &from, &own));
-        return None;
-    };
-    let Some((returns, arguments)) = field.custom else {
+    } else if let Some((what, source)) = generated(model, root, &name) {
         errors.at(
             name_span,
             format!(
-                "{}.{name} ({}) is {} that FraiseQL answers with SQL; it has no @resolver, so no function resolves it: remove {}, or resolve a field declared with @resolver",
-                field.root.type_name(),
-                position(field.source),
-                field.generated,
-                root.attribute()
+                "{}.{name} ({}) is {what} that FraiseQL answers with SQL; it has no @resolver, so no function resolves it: remove {}, or resolve a field declared with @resolver",
+                root.type_name(),
+                position(source),
+                attribute(root)
             ),
         );
+        return None;
+    } else if let Some(field) = resolvers::custom_field(model, other(root), &name) {
+        errors.at(
+            Span::call_site(),
+            format!(
+                "{}.{name} is a {} field ({}), so {} resolves it, not {}",
+                field.root.type_name(),
+                field.root.type_name(),
+                position(field.source),
+                attribute(field.root),
+                attribute(root)
+            ),
+        );
+        // Implement the field the user meant anyway, so rustc does not also report it as
+        // unresolved.
+        field
+    } else if let Some((what, source)) = generated(model, other(root), &name) {
+        let other = other(root).type_name();
+        errors.at(
+            Span::call_site(),
+            format!(
+                "{other}.{name} is a {other} field ({}), and {what} that FraiseQL answers itself: it has no @resolver, so no function resolves it",
+                position(source),
+            ),
+        );
+        return None;
+    } else {
+        errors.at(name_span, undeclared(model, root, &name, &from));
         return None;
     };
     let describe = Describe {
         model,
-        field,
-        arguments,
+        field: &field,
         fn_name: &fn_name,
     };
     let args = check_arguments(&describe, &function.sig, &params, errors);
     let return_span = match &function.sig.output {
         syn::ReturnType::Type(_, ty) => ty.span(),
         syn::ReturnType::Default => {
-            let expected = naming::rust_return_type(model, returns, field.target);
+            let expected = field.rust_return_type(model);
             errors.at(
                 function.sig.paren_token.span.close(),
                 format!(
@@ -187,17 +152,17 @@ pub(crate) fn field(
     };
     Some(Plan {
         schema: options.schema.clone(),
-        trait_ident: format_ident!("{}", naming::trait_name(field.root, field.name)),
-        row: format_ident!("{}", naming::row_type(&model.types[field.target])),
-        returns,
+        trait_ident: format_ident!("{}", field.trait_name()),
+        row: format_ident!("{}", resolvers::row_type(field.target_type)),
+        returns: field.returns,
         args,
         return_span,
         files: loaded.files.clone(),
     })
 }
 
-fn undeclared(root: Root, name: &str, from: &str, own: &[Field<'_>]) -> String {
-    let custom: Vec<&Field<'_>> = own.iter().filter(|f| f.custom.is_some()).collect();
+fn undeclared(model: &Model, root: Root, name: &str, from: &str) -> String {
+    let custom: Vec<CustomField<'_>> = resolvers::custom_fields(model, root);
     let mut message = format!(
         "the schema has no field {}.{name} ({from})",
         root.type_name()
@@ -207,7 +172,7 @@ fn undeclared(root: Root, name: &str, from: &str, own: &[Field<'_>]) -> String {
     if let Some(f) = suggestion {
         message.push_str(&format!(
             "; did you mean `{}`, which resolves {}.{} ({})?",
-            naming::function_name(f.name),
+            f.function_name(),
             root.type_name(),
             f.name,
             position(f.source)

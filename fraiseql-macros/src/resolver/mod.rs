@@ -11,7 +11,6 @@ mod arguments;
 mod check;
 mod expand;
 mod load;
-mod naming;
 mod options;
 mod signature;
 mod types;
@@ -19,35 +18,18 @@ mod types;
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
-/// Which root type the attribute resolves fields of.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Root {
-    Query,
-    Mutation,
+pub(crate) use fraiseql_compiler::resolvers::Root;
+
+/// `#[fraiseql::query]` / `#[fraiseql::mutation]`.
+pub(crate) fn attribute(root: Root) -> String {
+    format!("#[fraiseql::{}]", root.attribute())
 }
 
-impl Root {
-    /// `Query` / `Mutation`.
-    pub(crate) fn type_name(self) -> &'static str {
-        match self {
-            Root::Query => "Query",
-            Root::Mutation => "Mutation",
-        }
-    }
-
-    /// `#[fraiseql::query]` / `#[fraiseql::mutation]`.
-    pub(crate) fn attribute(self) -> &'static str {
-        match self {
-            Root::Query => "#[fraiseql::query]",
-            Root::Mutation => "#[fraiseql::mutation]",
-        }
-    }
-
-    pub(crate) fn other(self) -> Root {
-        match self {
-            Root::Query => Root::Mutation,
-            Root::Mutation => Root::Query,
-        }
+/// The root a misplaced attribute's field may be in.
+pub(crate) fn other(root: Root) -> Root {
+    match root {
+        Root::Query => Root::Mutation,
+        Root::Mutation => Root::Query,
     }
 }
 
@@ -84,7 +66,7 @@ pub(crate) fn expand(root: Root, attr: TokenStream, item: TokenStream) -> TokenS
         Err(_) => {
             let message = format!(
                 "{} goes on an `async fn` that resolves a {} field declared with @resolver",
-                root.attribute(),
+                attribute(root),
                 root.type_name()
             );
             let error = syn::Error::new(Span::call_site(), message).to_compile_error();

@@ -12,7 +12,7 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, Lit, Meta, Token};
 
 use super::types::text;
-use super::{Errors, Root};
+use super::{attribute, Errors, Root};
 
 const KEYS: [&str; 3] = ["schema", "dir", "name"];
 
@@ -39,7 +39,7 @@ pub(crate) fn parse(root: Root, attr: TokenStream, errors: &mut Errors) -> Optio
     };
     let usage = format!(
         "{} takes `schema = crate::schema`, `dir = \"schema\"` and `name = \"{}\"`, each optional",
-        root.attribute(),
+        attribute(root),
         match root {
             Root::Query => "userByEmail",
             Root::Mutation => "publishPost",

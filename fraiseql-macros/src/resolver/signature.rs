@@ -5,7 +5,7 @@ use quote::ToTokens;
 use syn::{FnArg, GenericParam, ItemFn, PatType, Type};
 
 use super::types::{text, unwrap};
-use super::{Errors, Root};
+use super::{attribute, Errors, Root};
 
 /// The signature checks that need no schema. Returns the parameters that should be the
 /// field's arguments (after the context, without a receiver).
@@ -41,7 +41,7 @@ pub(crate) fn check<'f>(root: Root, function: &'f ItemFn, errors: &mut Errors) -
                 format!(
                     "a resolver cannot be generic: the schema fixes its arguments' types and \
                      {} calls it with exactly those; remove `{}`",
-                    root.attribute(),
+                    attribute(root),
                     param.to_token_stream()
                 ),
             );
