@@ -1,11 +1,16 @@
 //! The API schema as served: the user's types without FraiseQL's directives, plus what the
 //! compiler generates for every table (list arguments, `<T>Where`, `<T>OrderBy`,
-//! `<T>OrderField`, `_cursor`) and the fixed inputs, scalars and the `@cache` executable
-//! directive. SDL is text for the runtime's GraphQL parser, so it is printed, not tokenised.
+//! `<T>OrderField`, `_cursor`), the inputs of `@insert` / `@update` mutations
+//! (`Create<T>Input`, `Update<T>Input`) and the fixed inputs, scalars and the `@cache`
+//! executable directive. SDL is text for the runtime's GraphQL parser, so it is printed, not
+//! tokenised.
 
 use std::fmt::Write;
 
-use crate::model::{FieldRef, Kind, Model, RootKind, TableType};
+use crate::model::{
+    Argument, FieldRef, Kind, Model, MutationKind, RelationKind, RootKind, TableType,
+};
+use crate::naming::{create_input, update_input};
 
 const CURSOR_DOC: &str = "Opaque keyset cursor of this row in the list it came from; pass it as `after` for the next page.";
 
@@ -85,11 +90,29 @@ pub fn api_sdl(model: &Model) -> String {
                 let _ = writeln!(out, "  {}{}: {}", f.name, list_args(target), f.graphql_type);
             }
             RootKind::Custom(_) => {
-                let _ = writeln!(out, "  {}: {}", f.name, f.graphql_type);
+                let args = custom_arguments(&f.arguments);
+                let _ = writeln!(out, "  {}{args}: {}", f.name, f.graphql_type);
             }
         }
     }
     out.push_str("}\n\n");
+    if !model.mutations.is_empty() {
+        mutation_type(&mut out, model);
+    }
+    for (i, t) in model.types.iter().enumerate() {
+        let writes = |kind| {
+            model
+                .mutations
+                .iter()
+                .any(|m| m.kind == kind && m.target == i)
+        };
+        if writes(MutationKind::Insert) {
+            write_input(&mut out, model, t, InputKind::Create);
+        }
+        if writes(MutationKind::Update) {
+            write_input(&mut out, model, t, InputKind::Update);
+        }
+    }
     for t in &model.types {
         filter_inputs(&mut out, model, t);
     }
@@ -116,6 +139,120 @@ pub fn api_sdl(model: &Model) -> String {
     }
     out.push_str(FIXED_TAIL);
     out
+}
+
+fn mutation_type(out: &mut String, model: &Model) {
+    out.push_str("type Mutation {\n");
+    for f in &model.mutations {
+        description(out, "  ", f.description.as_deref());
+        let name = &model.types[f.target].name;
+        // A generated mutation's arguments are fixed (validation checked them), so they are
+        // printed in one order whatever order they were written in.
+        let args = match f.kind {
+            MutationKind::Insert => format!("(input: {}!)", create_input(name)),
+            MutationKind::Update => format!("(id: ID!, input: {}!)", update_input(name)),
+            MutationKind::Delete => "(id: ID!)".to_owned(),
+            MutationKind::Custom(_) => custom_arguments(&f.arguments),
+        };
+        let _ = writeln!(out, "  {}{args}: {}", f.name, f.graphql_type);
+    }
+    out.push_str("}\n\n");
+}
+
+/// A `@resolver` field's arguments as written: on one line, or one per line when any has a
+/// description.
+fn custom_arguments(arguments: &[Argument]) -> String {
+    if arguments.is_empty() {
+        return String::new();
+    }
+    if arguments.iter().all(|a| a.description.is_none()) {
+        let list: Vec<String> = arguments
+            .iter()
+            .map(|a| format!("{}: {}", a.name, a.graphql_type))
+            .collect();
+        return format!("({})", list.join(", "));
+    }
+    let mut out = String::from("(\n");
+    for a in arguments {
+        description(&mut out, "    ", a.description.as_deref());
+        let _ = writeln!(out, "    {}: {}", a.name, a.graphql_type);
+    }
+    out.push_str("  )");
+    out
+}
+
+/// Which generated mutation input.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum InputKind {
+    Create,
+    Update,
+}
+
+/// `Create<T>Input` / `Update<T>Input`: a field per column except the key, named by
+/// [`TableType::input_field`] (the same names the runtime reads them by), in column order:
+/// the field columns as declared, then the hidden foreign keys of many-to-one relations.
+/// In `Create`, a field is required when its column is `NOT NULL`, except `DateTime!`
+/// columns, which are set to the time of the write when left out; in `Update` every field
+/// may be left out.
+fn write_input(out: &mut String, model: &Model, t: &TableType, write: InputKind) {
+    let n = &t.name;
+    let (name, doc) = match write {
+        InputKind::Create => (
+            create_input(n),
+            format!("The new {n} of an @insert mutation: a field per column of {n}."),
+        ),
+        InputKind::Update => (
+            update_input(n),
+            format!("Changes to a {n} in an @update mutation: only the fields given are written."),
+        ),
+    };
+    description(out, "", Some(&doc));
+    let _ = writeln!(out, "input {name} {{");
+    for (i, c) in t.columns.iter().enumerate() {
+        let Some(field) = t.input_field(i) else {
+            continue;
+        };
+        let base = scalar_name(model, c.kind);
+        let defaulted = write == InputKind::Create && c.kind == Kind::DateTime && !c.nullable;
+        let required = write == InputKind::Create && !c.nullable && !defaulted;
+        let mut doc = match (
+            &c.field,
+            t.relations
+                .iter()
+                .find(|r| r.kind == RelationKind::BelongsTo && r.foreign_key == c.name),
+        ) {
+            (None, Some(r)) => Some(format!(
+                "The id of the {} in `{}`.",
+                model.types[r.target].name, r.field
+            )),
+            _ => c.description.clone(),
+        };
+        if defaulted {
+            let note = "Left out, it is set to the time of the write.";
+            doc = Some(match doc {
+                Some(d) => format!("{d} {note}"),
+                None => note.to_owned(),
+            });
+        }
+        description(out, "  ", doc.as_deref());
+        let bang = if required { "!" } else { "" };
+        let _ = writeln!(out, "  {field}: {base}{bang}");
+    }
+    out.push_str("}\n\n");
+}
+
+/// The GraphQL name of a column's value type.
+fn scalar_name(model: &Model, kind: Kind) -> &str {
+    match kind {
+        Kind::Id | Kind::ForeignKey => "ID",
+        Kind::Int => "Int",
+        Kind::Float => "Float",
+        Kind::String => "String",
+        Kind::Boolean => "Boolean",
+        Kind::DateTime => "DateTime",
+        Kind::Json => "JSON",
+        Kind::Enum(i) => &model.enums[i].name,
+    }
 }
 
 fn list_args(target: &str) -> String {

@@ -161,3 +161,65 @@ fn unique_columns_get_a_unique_index_after_the_foreign_key_ones() {
         [("idx_posts_user_id", false), ("idx_posts_editor_id", false)]
     );
 }
+
+#[test]
+fn generated_code_snapshot() {
+    let generated = compile();
+    insta::with_settings!({ description => SCHEMA, omit_expression => true }, {
+        insta::assert_snapshot!("writes_generated_code", generated.code);
+    });
+}
+
+#[test]
+fn api_sdl_snapshot() {
+    let generated = compile();
+    insta::with_settings!({ description => SCHEMA, omit_expression => true }, {
+        insta::assert_snapshot!("writes_api_sdl", generated.api_sdl);
+    });
+}
+
+#[test]
+fn api_sdl_is_valid_graphql() {
+    let generated = compile();
+    if let Err(e) = apollo_compiler::Schema::parse_and_validate(&generated.api_sdl, "api.graphql") {
+        panic!("generated API SDL is invalid:\n{}", e.errors);
+    }
+}
+
+/// The runtime reads a write's input by `ColumnModel.input`; the SDL must offer exactly those
+/// fields.
+#[test]
+fn input_fields_are_the_names_the_runtime_reads() {
+    let generated = compile();
+    let schema = apollo_compiler::Schema::parse_and_validate(&generated.api_sdl, "api.graphql")
+        .expect("valid SDL");
+    for (input, t) in [("CreateUserInput", 0), ("UpdatePostInput", 1)] {
+        let Some(apollo_compiler::schema::ExtendedType::InputObject(def)) = schema.types.get(input)
+        else {
+            panic!("{input} is not an input type");
+        };
+        let in_sdl: Vec<&str> = def.fields.keys().map(|k| k.as_str()).collect();
+        let table = &generated.model.types[t];
+        let in_model: Vec<String> = (0..table.columns.len())
+            .filter_map(|c| table.input_field(c))
+            .collect();
+        assert_eq!(in_sdl, in_model, "{input}");
+    }
+}
+
+#[test]
+fn a_missing_resolver_names_the_field_and_the_function_to_write() {
+    let code = compile().code;
+    assert!(
+        code.contains(
+            "schema/app.graphql:29:3: Query.userByEmail is declared with @resolver, but no #[fraiseql::query] function resolves it"
+        ),
+        "{code}"
+    );
+    assert!(code.contains(
+        "add `#[fraiseql::mutation] async fn publish_all(ctx: &fraiseql::Context, author_id: i64, at: Option<String>) -> Result<Vec<PostRow>, fraiseql::ResolverError>` to this crate"
+    ));
+    assert!(code.contains(
+        "<__fraiseql_resolvers::Resolvers as __fraiseql_resolvers::QueryUserByEmail>::RESOLVER"
+    ));
+}

@@ -1,25 +1,30 @@
 //! Code generation: the validated model as Rust tokens (small `impl_*_tokens` functions per
 //! kind), then formatted with prettyplease. The output is `include!`d into the user's crate,
 //! so it has no inner attributes, names only `::fraiseql_runtime::...` paths, and keeps its
-//! private items under `__fraiseql_` / `__FRAISEQL_` names.
+//! private items under `__fraiseql_` / `__FRAISEQL_` names. The one relative path,
+//! `__fraiseql_resolvers::...`, names the generated module beside `SCHEMA`.
 
+mod resolvers;
 mod rows;
 
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use crate::model::{
-    Cache, CacheScope, Index, Model, Relation, RelationKind, RootField, RootKind, Route,
-    ShardStrategy, Source, TableType,
+    Cache, CacheScope, Index, Model, MutationField, MutationKind, Relation, RelationKind, Returns,
+    RootField, RootKind, Route, ShardStrategy, Source, TableType,
 };
+use crate::resolvers::Root;
 use crate::sql::{self, Dialects};
 
-/// The generated items (row structs, loaders and `pub static SCHEMA`).
+/// The generated items (row structs, loaders, the resolver traits and `pub static SCHEMA`).
 pub fn tokens(model: &Model, api_sdl: &str) -> TokenStream {
     let rows = model.types.iter().map(rows::impl_row_tokens);
+    let resolvers = resolvers::impl_resolvers_tokens(model);
     let schema = impl_schema_tokens(model, api_sdl);
     quote! {
         #(#rows)*
+        #resolvers
         #schema
     }
 }
@@ -45,6 +50,7 @@ fn impl_schema_tokens(model: &Model, api_sdl: &str) -> TokenStream {
         quote!(#m::EnumModel { name: #name, values: &[#(#values),*] })
     });
     let query = model.query.iter().map(|f| impl_root_field_tokens(model, f));
+    let mutations = model.mutations.iter().map(impl_mutation_field_tokens);
     let default_cache = option(model.default_cache.as_ref().map(impl_cache_tokens));
     let doc = format!(" The compiled schema of {}.", model.files.join(", "));
     quote! {
@@ -55,7 +61,7 @@ fn impl_schema_tokens(model: &Model, api_sdl: &str) -> TokenStream {
             types: &[#(#types),*],
             enums: &[#(#enums),*],
             query_fields: &[#(#query),*],
-            mutation_fields: &[],
+            mutation_fields: &[#(#mutations),*],
             default_cache: #default_cache,
         };
     }
@@ -185,18 +191,24 @@ fn impl_root_field_tokens(model: &Model, f: &RootField) -> TokenStream {
     let name = &f.name;
     let target_type = &model.types[f.target];
     let target = Literal::usize_unsuffixed(f.target);
-    let (kind, sql) = match f.kind {
-        RootKind::Lookup => (quote!(Lookup), sql::lookup(target_type)),
-        RootKind::List => (quote!(List), sql::list(target_type)),
-        RootKind::Custom(_) => (
-            quote!(List),
-            sql::Dialects {
-                postgres: String::new(),
-                sqlite: String::new(),
-            },
-        ),
+    let (kind, sql, resolver) = match f.kind {
+        RootKind::Lookup => (quote!(Lookup), sql::lookup(target_type), None),
+        RootKind::List => (quote!(List), sql::list(target_type), None),
+        // The function returns the rows: there is no statement of the field's own.
+        RootKind::Custom(returns) => {
+            let returns = impl_returns_tokens(returns);
+            (
+                quote!(Custom(#returns)),
+                sql::Dialects {
+                    postgres: String::new(),
+                    sqlite: String::new(),
+                },
+                Some(resolvers::resolver_path(Root::Query, &f.name)),
+            )
+        }
     };
     let sql = impl_dialects_tokens(&sql);
+    let resolver = option(resolver);
     let cache = option(f.cache.as_ref().map(impl_cache_tokens));
     let route = impl_route_tokens(f.route);
     let source = impl_source_tokens(&f.source);
@@ -208,9 +220,49 @@ fn impl_root_field_tokens(model: &Model, f: &RootField) -> TokenStream {
             sql: #sql,
             cache: #cache,
             route: #route,
-            resolver: ::core::option::Option::None,
+            resolver: #resolver,
             source: #source,
         }
+    }
+}
+
+fn impl_mutation_field_tokens(f: &MutationField) -> TokenStream {
+    let m = quote!(::fraiseql_runtime::model);
+    let name = &f.name;
+    let target = Literal::usize_unsuffixed(f.target);
+    let (kind, resolver) = match f.kind {
+        MutationKind::Insert => (quote!(Insert), None),
+        MutationKind::Update => (quote!(Update), None),
+        MutationKind::Delete => (quote!(Delete), None),
+        MutationKind::Custom(returns) => {
+            let returns = impl_returns_tokens(returns);
+            (
+                quote!(Custom(#returns)),
+                Some(resolvers::resolver_path(Root::Mutation, &f.name)),
+            )
+        }
+    };
+    let resolver = option(resolver);
+    let writes = f.writes.iter().map(|&w| Literal::usize_unsuffixed(w));
+    let source = impl_source_tokens(&f.source);
+    quote! {
+        #m::MutationFieldModel {
+            name: #name,
+            target: #target,
+            kind: #m::MutationKind::#kind,
+            resolver: #resolver,
+            writes: &[#(#writes),*],
+            source: #source,
+        }
+    }
+}
+
+fn impl_returns_tokens(returns: Returns) -> TokenStream {
+    let m = quote!(::fraiseql_runtime::model);
+    match returns {
+        Returns::One => quote!(#m::Returns::One),
+        Returns::Optional => quote!(#m::Returns::Optional),
+        Returns::List => quote!(#m::Returns::List),
     }
 }
 
