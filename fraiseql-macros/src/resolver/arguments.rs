@@ -164,7 +164,7 @@ pub(crate) fn check_arguments(
             ("arguments", "them")
         };
         errors.at(
-            sig.paren_token.span.join(),
+            sig.paren_token.span.close(),
             format!(
                 "missing {noun} {}: {}; add {them}",
                 list.join(", "),

@@ -19,7 +19,8 @@ use super::{attribute, other, Errors};
 
 /// What the expansion needs once the field is known.
 pub(crate) struct Plan {
-    pub schema: syn::Path,
+    /// `schema = <path>` as written (`crate::schema` when `None`).
+    pub schema: Option<syn::Path>,
     pub trait_ident: syn::Ident,
     pub row: syn::Ident,
     pub returns: Returns,

@@ -5,7 +5,7 @@
 
 use fraiseql_compiler::model::Returns;
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::ItemFn;
 
@@ -16,8 +16,12 @@ use super::check::Plan;
 /// field does not also show up as unresolved.
 pub(crate) fn impl_tokens(function: &ItemFn, plan: &Plan, sound: bool) -> TokenStream {
     let r = quote!(::fraiseql_runtime::resolver);
-    let schema = &plan.schema;
-    let trait_ident = &plan.trait_ident;
+    // The impl header is at the function's name, so two functions for one field are reported
+    // there as conflicting implementations of the field's trait.
+    let at = here(function.sig.ident.span());
+    let schema = schema_path(plan, at);
+    let trait_ident = syn::Ident::new(&plan.trait_ident.to_string(), at);
+    let resolvers = quote_spanned!(at=> __fraiseql_resolvers::Resolvers);
     let body = if sound {
         shim_body(function, plan)
     } else {
@@ -28,9 +32,9 @@ pub(crate) fn impl_tokens(function: &ItemFn, plan: &Plan, sound: bool) -> TokenS
     // Tracking the schema files makes rustc expand again when one changes, even when the
     // generated module lives elsewhere.
     let files = plan.files.iter().map(|f| f.to_string_lossy().into_owned());
-    quote! {
+    quote_spanned! {at=>
         #[automatically_derived]
-        impl #schema::__fraiseql_resolvers::#trait_ident for #schema::__fraiseql_resolvers::Resolvers {
+        impl #schema::__fraiseql_resolvers::#trait_ident for #schema::#resolvers {
             const RESOLVER: #r::ResolverFn = {
                 fn __fraiseql_shim<'a>(
                     __fraiseql_ctx: &'a #r::Context,
@@ -61,9 +65,9 @@ fn shim_body(function: &ItemFn, plan: &Plan) -> TokenStream {
         Returns::Optional => quote!(optional),
         Returns::List => quote!(list),
     };
-    let schema = &plan.schema;
-    let row = &plan.row;
     let at = here(plan.return_span);
+    let schema = schema_path(plan, at);
+    let row = &plan.row;
     let result = quote_spanned!(at=>
         #r::#convert::<#schema::#row, _>(#ident(__fraiseql_ctx, #(#locals),*).await)
     );
@@ -73,6 +77,14 @@ fn shim_body(function: &ItemFn, plan: &Plan) -> TokenStream {
         #(#reads)*
         #result
     }))
+}
+
+/// The generated module's path: as written in `schema = ...`, else `crate::schema` at `at`.
+fn schema_path(plan: &Plan, at: Span) -> TokenStream {
+    match &plan.schema {
+        Some(path) => path.to_token_stream(),
+        None => quote_spanned!(at=> crate::schema),
+    }
 }
 
 /// A span at the user's tokens that still resolves names like the macro's own (so the shim's

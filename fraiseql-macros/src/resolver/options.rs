@@ -18,8 +18,9 @@ const KEYS: [&str; 3] = ["schema", "dir", "name"];
 
 /// The options as written, with the spans messages point at.
 pub(crate) struct Options {
-    /// The module holding the generated items (`crate::schema` unless given).
-    pub schema: syn::Path,
+    /// `schema = <path>`: the module holding the generated items, when it is not
+    /// `crate::schema`.
+    pub schema: Option<syn::Path>,
     /// The schema directory relative to `CARGO_MANIFEST_DIR`.
     pub dir: String,
     /// The `dir` literal, or the attribute when it was not given.
@@ -32,7 +33,7 @@ pub(crate) struct Options {
 /// defaults.
 pub(crate) fn parse(root: Root, attr: TokenStream, errors: &mut Errors) -> Options {
     let mut options = Options {
-        schema: syn::parse_quote!(crate::schema),
+        schema: None,
         dir: "schema".to_owned(),
         dir_span: Span::call_site(),
         name: None,
@@ -80,7 +81,7 @@ pub(crate) fn parse(root: Root, attr: TokenStream, errors: &mut Errors) -> Optio
         };
         match (key, &pair.value) {
             ("schema", Expr::Path(path)) if path.qself.is_none() && path.attrs.is_empty() => {
-                options.schema = path.path.clone();
+                options.schema = Some(path.path.clone());
             }
             ("schema", Expr::Lit(lit)) if matches!(lit.lit, Lit::Str(_)) => {
                 let written = lit.to_token_stream().to_string();
@@ -107,11 +108,16 @@ pub(crate) fn parse(root: Root, attr: TokenStream, errors: &mut Errors) -> Optio
                 }
             }
             (_, other) => {
-                // `name = userByEmail`: the value the user meant, quoted.
+                // `name = userByEmail`: the value the user meant, quoted; it is also used, so
+                // the function is still checked against that field.
                 let quoted = match other {
-                    Expr::Path(_) => format!("\"{}\"", text(other)),
-                    _ => example(key).to_owned(),
+                    Expr::Path(path) if key == "name" => path.path.get_ident().map(|ident| {
+                        options.name = Some(syn::LitStr::new(&ident.to_string(), ident.span()));
+                        format!("\"{ident}\"")
+                    }),
+                    _ => None,
                 };
+                let quoted = quoted.unwrap_or_else(|| example(key).to_owned());
                 errors.spanned(
                     other,
                     format!("`{key}` takes a string literal: write `{key} = {quoted}`"),
