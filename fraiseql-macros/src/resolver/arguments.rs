@@ -46,7 +46,7 @@ impl Describe<'_> {
         params.extend(self.field.arguments.iter().map(|a| {
             format!(
                 "{}: {}",
-                argument_name(&a.name),
+                rust_ident(&argument_name(&a.name)),
                 rust_argument_type(self.model, a)
             )
         }));
@@ -179,10 +179,10 @@ pub(crate) fn check_arguments(
                 errors.spanned(
                     params[i],
                     format!(
-                        "`{name}` is argument {} of {}, not {}: write the parameters in the schema's order, `{}`",
+                        "parameter {} after the context is `{name}`, which is argument {} of {}: write the parameters in the schema's order, `{}`",
+                        i + 1,
                         j + 1,
                         d.field(),
-                        i + 1,
                         d.rust()
                     ),
                 );
@@ -221,5 +221,14 @@ fn plain_name(pat: &Pat) -> Option<String> {
             Some(p.ident.unraw().to_string())
         }
         _ => None,
+    }
+}
+
+/// `r#type` for a keyword, the name itself otherwise (as the parameter must be written).
+fn rust_ident(name: &str) -> String {
+    if syn::parse_str::<syn::Ident>(name).is_ok() {
+        name.to_owned()
+    } else {
+        format!("r#{name}")
     }
 }

@@ -1,7 +1,6 @@
 //! The checks that need no schema: an `async fn`, no receiver, no type parameters, and the
 //! request context (`&fraiseql::Context`) as the first parameter.
 
-use quote::ToTokens;
 use syn::{FnArg, GenericParam, ItemFn, PatType, Type};
 
 use super::types::{text, unwrap};
@@ -42,7 +41,7 @@ pub(crate) fn check<'f>(root: Root, function: &'f ItemFn, errors: &mut Errors) -
                     "a resolver cannot be generic: the schema fixes its arguments' types and \
                      {} calls it with exactly those; remove `{}`",
                     attribute(root),
-                    param.to_token_stream()
+                    text(param)
                 ),
             );
         }
