@@ -120,7 +120,7 @@ fn graphiql_introspection_query_describes_the_schema() {
 
     let schema = &body["data"]["__schema"];
     assert_eq!(schema["queryType"]["name"], "Query");
-    assert_eq!(schema["mutationType"], Value::Null);
+    assert_eq!(schema["mutationType"]["name"], "Mutation");
     assert_eq!(schema["subscriptionType"], Value::Null);
 
     let types = schema["types"].as_array().expect("types");
@@ -130,6 +130,7 @@ fn graphiql_introspection_query_describes_the_schema() {
         ("Post", "OBJECT"),
         ("Comment", "OBJECT"),
         ("UserWhere", "INPUT_OBJECT"),
+        ("CreatePostInput", "INPUT_OBJECT"),
         ("PostOrderBy", "INPUT_OBJECT"),
         ("PostStatus", "ENUM"),
         ("DateTime", "SCALAR"),
