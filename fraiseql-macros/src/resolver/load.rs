@@ -122,3 +122,52 @@ fn stamp(dir: &Path) -> Option<Stamp> {
     stamp.sort();
     Some(stamp)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(dir: &Path) -> Options {
+        Options {
+            schema: None,
+            dir: dir.to_string_lossy().into_owned(),
+            dir_span: proc_macro2::Span::call_site(),
+            name: None,
+        }
+    }
+
+    fn query_fields(loaded: &Loaded) -> Vec<&str> {
+        loaded.model.query.iter().map(|f| f.name.as_str()).collect()
+    }
+
+    #[test]
+    fn a_schema_is_compiled_once_until_a_file_changes() {
+        let dir = std::env::temp_dir().join(format!("fraiseql-macros-load-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        let table = "type Item @table { id: ID! }\n";
+        std::fs::write(
+            dir.join("a.graphql"),
+            format!("{table}type Query {{ items: [Item!]! }}"),
+        )
+        .expect("write");
+        let mut errors = Errors::default();
+        let first = schema(&options(&dir), &mut errors).expect("loads");
+        let again = schema(&options(&dir), &mut errors).expect("loads");
+        assert!(errors.is_empty());
+        assert!(Arc::ptr_eq(&first.model, &again.model), "cached");
+        assert_eq!(query_fields(&first), ["items"]);
+
+        // A different size changes the stamp even where mtimes are coarse.
+        std::fs::write(
+            dir.join("a.graphql"),
+            format!("{table}type Query {{ item(id: ID!): Item\n  items: [Item!]! }}"),
+        )
+        .expect("rewrite");
+        let changed = schema(&options(&dir), &mut errors).expect("loads");
+        assert!(errors.is_empty());
+        assert_eq!(query_fields(&changed), ["item", "items"]);
+        assert_eq!(changed.files, [dir.join("a.graphql")]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -79,7 +79,11 @@ pub(crate) fn expand(root: Root, attr: TokenStream, item: TokenStream) -> TokenS
     let plan = load::schema(&options, &mut errors).and_then(|loaded| {
         check::field(root, &options, &loaded, &function, signature, &mut errors)
     });
+    // A method sits in an impl block, where an impl cannot follow it: the receiver's error
+    // is the one to show.
+    let method = function.sig.receiver().is_some();
     let impl_tokens = plan
+        .filter(|_| !method)
         .map(|plan| expand::impl_tokens(&function, &plan, errors.is_empty()))
         .unwrap_or_default();
     let compile_errors = errors.to_compile_errors();

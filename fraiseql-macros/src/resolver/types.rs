@@ -31,14 +31,8 @@ fn canonical(ty: &Type) -> String {
     if p.qself.is_some() {
         return text(ty);
     }
-    let Some((last, prefix)) = p
-        .path
-        .segments
-        .iter()
-        .collect::<Vec<_>>()
-        .split_last()
-        .map(|(l, p)| (*l, p.to_vec()))
-    else {
+    let segments: Vec<&syn::PathSegment> = p.path.segments.iter().collect();
+    let Some((last, prefix)) = segments.split_last() else {
         return text(ty);
     };
     if prefix.iter().any(|s| !s.arguments.is_empty()) {
