@@ -16,6 +16,10 @@ pub mod row;
 pub mod schema;
 
 pub use db::{Bind, NullType};
+/// `schema!`, `#[query]` and `#[mutation]`, so a crate that writes
+/// `extern crate fraiseql_runtime as fraiseql;` names them `fraiseql::schema!`,
+/// `#[fraiseql::query]` and `#[fraiseql::mutation]`.
+pub use fraiseql_macros::{mutation, query, schema};
 pub use model::Dialect;
 pub use resolver::{Context, ResolverError};
 

@@ -1,0 +1,15 @@
+// A parameter the schema does not declare.
+include!("resolvers/prelude.rs");
+include!("resolvers/posts_by_tag.rs");
+include!("resolvers/latest_post.rs");
+include!("resolvers/publish_post.rs");
+
+#[fraiseql::query(dir = "../../../../fraiseql-macros/tests/ui/resolvers_schema")]
+async fn user_by_email(
+    _ctx: &fraiseql::Context,
+    _email: String,
+    include_deleted: bool,
+) -> Result<Option<schema::UserRow>, fraiseql::ResolverError> {
+    let _ = include_deleted;
+    Ok(None)
+}

@@ -1,0 +1,14 @@
+// A parameter named unlike the schema argument at its position.
+include!("resolvers/prelude.rs");
+include!("resolvers/posts_by_tag.rs");
+include!("resolvers/latest_post.rs");
+include!("resolvers/publish_post.rs");
+
+#[fraiseql::query(dir = "../../../../fraiseql-macros/tests/ui/resolvers_schema")]
+async fn user_by_email(
+    _ctx: &fraiseql::Context,
+    mail: String,
+) -> Result<Option<schema::UserRow>, fraiseql::ResolverError> {
+    let _ = mail;
+    Ok(None)
+}

@@ -1,0 +1,13 @@
+// A generic resolver: the schema fixes its arguments' types.
+include!("resolvers/prelude.rs");
+include!("resolvers/posts_by_tag.rs");
+include!("resolvers/latest_post.rs");
+include!("resolvers/publish_post.rs");
+
+#[fraiseql::query(dir = "../../../../fraiseql-macros/tests/ui/resolvers_schema")]
+async fn user_by_email<S: Into<String>>(
+    _ctx: &fraiseql::Context,
+    _email: String,
+) -> Result<Option<schema::UserRow>, fraiseql::ResolverError> {
+    Ok(None)
+}

@@ -1,0 +1,13 @@
+// #[fraiseql::mutation] on a Query field.
+include!("resolvers/prelude.rs");
+include!("resolvers/posts_by_tag.rs");
+include!("resolvers/latest_post.rs");
+include!("resolvers/publish_post.rs");
+
+#[fraiseql::mutation(dir = "../../../../fraiseql-macros/tests/ui/resolvers_schema")]
+async fn user_by_email(
+    _ctx: &fraiseql::Context,
+    _email: String,
+) -> Result<Option<schema::UserRow>, fraiseql::ResolverError> {
+    Ok(None)
+}

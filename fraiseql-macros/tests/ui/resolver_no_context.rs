@@ -1,0 +1,10 @@
+// The request context must come first.
+include!("resolvers/prelude.rs");
+include!("resolvers/posts_by_tag.rs");
+include!("resolvers/latest_post.rs");
+include!("resolvers/publish_post.rs");
+
+#[fraiseql::query(dir = "../../../../fraiseql-macros/tests/ui/resolvers_schema")]
+async fn user_by_email(_email: String) -> Result<Option<schema::UserRow>, fraiseql::ResolverError> {
+    Ok(None)
+}
