@@ -320,3 +320,105 @@ async fn sslmode_require_encrypts_and_verify_full_checks_the_certificate() {
     let ca_only = connect_with(&pg, PG_SERVER, &format!("?sslmode=verify-ca&{root}")).await;
     assert!(encrypted(&ca_only).await.unwrap(), "verify-ca");
 }
+
+/// PgBouncer in transaction mode (`scripts/pgbouncer.sh`) on a free port in front of the
+/// shared server, stopped on drop.
+struct PgBouncer {
+    port: u16,
+}
+
+impl PgBouncer {
+    fn script(port: u16, action: &str) -> std::process::Output {
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pgbouncer.sh");
+        std::process::Command::new("bash")
+            .arg(script)
+            .args([action, &port.to_string(), "5432"])
+            .output()
+            .expect("run scripts/pgbouncer.sh")
+    }
+
+    fn start() -> PgBouncer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let out = PgBouncer::script(port, "start");
+        assert!(
+            out.status.success(),
+            "pgbouncer.sh start failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PgBouncer { port }
+    }
+}
+
+impl Drop for PgBouncer {
+    fn drop(&mut self) {
+        PgBouncer::script(self.port, "stop");
+        let _ = std::fs::remove_dir_all(format!("/tmp/fraiseql-pgbouncer-{}", self.port));
+    }
+}
+
+/// Six clients at once, 100 loads each, through the pooler; the failures, as text.
+async fn concurrent_loads(db: &Database) -> Vec<String> {
+    let tasks: Vec<_> = (0..6)
+        .map(|t| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let mut errors = Vec::new();
+                for i in 0..100 {
+                    let result = match db.session().await {
+                        Ok(mut s) => number(&mut s, &format!("{t} + {}", i % 3)).await,
+                        Err(e) => Err(e),
+                    };
+                    match result {
+                        Ok(n) => assert_eq!(n, t + i % 3),
+                        Err(e) => errors.push(e.to_string()),
+                    }
+                }
+                errors
+            })
+        })
+        .collect();
+    let mut errors = Vec::new();
+    for task in tasks {
+        errors.extend(task.await.expect("client task"));
+    }
+    errors
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_pgbouncer_in_transaction_mode_the_statement_cache_must_be_off() {
+    let pg = TestPg::new("pools_pgbouncer");
+    let bouncer = PgBouncer::start();
+    let url = DatabaseUrl::parse(&format!(
+        "postgres://postgres@127.0.0.1:{}/{}",
+        bouncer.port, pg.name
+    ))
+    .expect("valid URL");
+    let with_cache = |statement_cache| PoolSettings {
+        statement_cache,
+        ..settings(6, 5000)
+    };
+
+    let off = Database::connect(&url, &with_cache(false)).await.unwrap();
+    let errors = concurrent_loads(&off).await;
+    assert!(
+        errors.is_empty(),
+        "{} failed, e.g. {:?}",
+        errors.len(),
+        errors.first()
+    );
+
+    // PgBouncer 1.18 does not follow prepared statements from one server connection to the
+    // next ("prepared statement \"s12\" does not exist"). A newer one that does (1.21+,
+    // max_prepared_statements) would make this half obsolete.
+    let on = Database::connect(&url, &with_cache(true)).await.unwrap();
+    let errors = concurrent_loads(&on).await;
+    assert!(
+        errors.iter().any(|e| e.contains("does not exist")),
+        "with the statement cache on, loads through PgBouncer were expected to fail: {errors:?}"
+    );
+}

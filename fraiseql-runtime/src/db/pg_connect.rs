@@ -131,6 +131,12 @@ pub(crate) struct PgConnector {
     tls: Option<MakeRustlsConnect>,
     /// `SET …` statements for every new connection, or `None` when nothing is configured.
     session_sql: Option<Arc<str>>,
+    /// Set up inside one transaction: with the statement cache off we may be behind PgBouncer
+    /// in transaction mode, and diesel-async's own setup (`SET TIME ZONE`, `SET
+    /// CLIENT_ENCODING`) runs as two pipelined named statements, each Parse and Bind in a
+    /// sync of its own, which the pooler may send to different server connections
+    /// ("prepared statement s2 does not exist", seen with 6 clients on PgBouncer 1.18).
+    setup_in_transaction: bool,
 }
 
 impl PgConnector {
@@ -148,33 +154,73 @@ impl PgConnector {
             config: Arc::new(parsed.config),
             tls,
             session_sql: session_sql(settings).map(Arc::from),
+            setup_in_transaction: !settings.statement_cache,
         })
     }
 
     /// A new connection, with the session settings applied.
     pub(crate) async fn establish(&self) -> ConnectionResult<AsyncPgConnection> {
-        let bad = |e: tokio_postgres::Error| ConnectionError::BadConnection(e.to_string());
-        let mut conn = match &self.tls {
+        match &self.tls {
             None => {
                 let (client, connection) = self
                     .config
                     .connect(tokio_postgres::NoTls)
                     .await
-                    .map_err(bad)?;
-                AsyncPgConnection::try_from_client_and_connection(client, connection).await?
+                    .map_err(bad_connection)?;
+                self.set_up(client, connection).await
             }
             Some(tls) => {
-                let (client, connection) = self.config.connect(tls.clone()).await.map_err(bad)?;
-                AsyncPgConnection::try_from_client_and_connection(client, connection).await?
+                let (client, connection) = self
+                    .config
+                    .connect(tls.clone())
+                    .await
+                    .map_err(bad_connection)?;
+                self.set_up(client, connection).await
             }
-        };
-        if let Some(sql) = &self.session_sql {
-            conn.batch_execute(sql)
-                .await
-                .map_err(ConnectionError::CouldntSetupConfiguration)?;
         }
+    }
+
+    async fn set_up<S>(
+        &self,
+        client: tokio_postgres::Client,
+        connection: tokio_postgres::Connection<tokio_postgres::Socket, S>,
+    ) -> ConnectionResult<AsyncPgConnection>
+    where
+        S: tokio_postgres::tls::TlsStream + Unpin + Send + 'static,
+    {
+        let session_sql = self.session_sql.as_deref().unwrap_or("");
+        let setup_failed = ConnectionError::CouldntSetupConfiguration;
+        if !self.setup_in_transaction {
+            let mut conn =
+                AsyncPgConnection::try_from_client_and_connection(client, connection).await?;
+            if !session_sql.is_empty() {
+                conn.batch_execute(session_sql)
+                    .await
+                    .map_err(setup_failed)?;
+            }
+            return Ok(conn);
+        }
+        // The socket task ends by itself once the client is dropped with the connection.
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "PostgreSQL connection ended");
+            }
+        });
+        client
+            .batch_execute("BEGIN")
+            .await
+            .map_err(bad_connection)?;
+        let mut conn = AsyncPgConnection::try_from(client).await?;
+        // A plain SET in a committed transaction stays for the session.
+        conn.batch_execute(&format!("{session_sql}COMMIT"))
+            .await
+            .map_err(setup_failed)?;
         Ok(conn)
     }
+}
+
+fn bad_connection(error: tokio_postgres::Error) -> ConnectionError {
+    ConnectionError::BadConnection(error.to_string())
 }
 
 /// The `SET` statements for the configured timeouts (milliseconds, PostgreSQL's unit for both);
