@@ -109,7 +109,7 @@ impl DbError {
 
     /// A write reached a read-only server (SQLSTATE 25006). The session that saw it has
     /// already recycled its pool and will not return its connection; a mutation may run again,
-    /// once, on a new [`Database::session`]. See [`Database::recycle`].
+    /// once, on a new [`super::Database::session`]. See [`super::Database::recycle`].
     pub fn is_read_only(&self) -> bool {
         matches!(self, DbError::ReadOnly { .. })
     }

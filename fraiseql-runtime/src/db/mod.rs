@@ -266,6 +266,15 @@ impl Database {
         }
     }
 
+    /// Closes the idle connections (not the ones in use): after one connection broke, the
+    /// others idle beside it are most likely dead too (a restart, a failover, a pooler
+    /// restart), and reconnecting a few healthy ones costs less than failing on each.
+    fn close_idle(&self) {
+        if let Pool::Postgres(pool) = &self.pool {
+            pool.close_idle();
+        }
+    }
+
     /// Takes a connection from the pool for the statements of one request. Fails with
     /// [`DbError::PoolTimeout`] when none is free within the acquire timeout.
     pub async fn session(&self) -> Result<Session, DbError> {

@@ -126,6 +126,12 @@ impl PgPool {
         self.shared
             .recycled_after
             .store(u64::try_from(now).unwrap_or(u64::MAX), Ordering::Relaxed);
+        self.close_idle();
+    }
+
+    /// Closes every idle connection of every runtime now; connections in use stay (their
+    /// sessions find out for themselves whether they still work).
+    pub(crate) fn close_idle(&self) {
         let pools = self.lock_pools();
         for entry in pools.iter() {
             entry.pool.retain(|_, _| false);

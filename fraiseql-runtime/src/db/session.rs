@@ -96,11 +96,10 @@ impl Session {
         }
     }
 
-    /// Drops the broken connection (never back into the pool), recycles the pool (when one
-    /// connection broke, the server restarted or failed over, and every idle connection is as
-    /// dead) and takes a new one, within the acquire timeout.
+    /// Drops the broken connection (never back into the pool), closes the pool's idle ones
+    /// (see `Database::close_idle`) and takes a new one, within the acquire timeout.
     async fn replace_connection(&mut self) -> Result<(), DbError> {
-        self.database.recycle();
+        self.database.close_idle();
         let timeout = self.database.acquire_timeout;
         match &mut self.inner {
             SessionInner::Postgres(session) => session.reconnect(timeout).await,
