@@ -44,9 +44,11 @@ impl Session {
         sql: &str,
         binds: &[Bind],
     ) -> Result<Box<dyn RowSet>, DbError> {
+        // Asked before the statement: its failure may leave the transaction state unknown.
+        let outside_transaction = !self.transaction_open();
         let result = self.load_once(rows, sql, binds).await;
         match result {
-            Err(error) if error.is_connection_lost() && !self.transaction_open() => {
+            Err(error) if error.is_connection_lost() && outside_transaction => {
                 tracing::warn!(%error, "a pooled connection broke; running the read again on a new one");
                 self.replace_connection().await?;
                 let again = self.load_once(rows, sql, binds).await;
