@@ -5,10 +5,12 @@
 #
 # On a fresh Debian machine (root, Rust and Node installed) it first makes the environment whole:
 # starts PostgreSQL, Redis and NATS when they are down, installs what is missing with apt-get
-# (chromium, sqlite3, ...), and starts a private PostgreSQL cluster with pg_stat_statements on
-# port 55432 (stopped again at exit) for the tests that count statements. Then it runs rustfmt,
-# clippy, `cargo test --workspace` and the browser test. Every step runs even when an earlier one
-# failed, so one run shows every failure; the exit status is non-zero when any step failed.
+# (chromium, sqlite3, pgbouncer, ...), and starts a private PostgreSQL cluster with
+# pg_stat_statements on port 55432 (stopped again at exit) for the tests that count statements.
+# Then it runs rustfmt, clippy, `cargo test --workspace`, the in-process PostgreSQL tests again
+# through PgBouncer in transaction mode (port 55441, FRAISEQL_STATEMENT_CACHE=off) and the
+# browser test. Every step runs even when an earlier one failed, so one run shows every
+# failure; the exit status is non-zero when any step failed.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -105,6 +107,7 @@ need sqlite3 sqlite3
 need psql postgresql-client
 ls -d /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || apt_install postgresql postgresql-contrib
 need redis-server redis-server
+need /usr/sbin/pgbouncer pgbouncer
 need /usr/sbin/nats-server nats-server
 
 if ! port_open 5432; then
@@ -141,7 +144,16 @@ mkdir -p "$repo_root/target"
 stop_pg_stats() {
     bash "$repo_root/scripts/pg-instance.sh" stop "$pg_stats_port" "$pg_stats_dir" || true
 }
-trap stop_pg_stats EXIT
+# PgBouncer for the "through PgBouncer" step (started there, stopped there and at exit).
+pgbouncer_port=55441
+stop_pgbouncer() {
+    bash "$repo_root/scripts/pgbouncer.sh" stop "$pgbouncer_port" 5432 || true
+}
+stop_services() {
+    stop_pgbouncer
+    stop_pg_stats
+}
+trap stop_services EXIT
 bash scripts/pg-instance.sh start "$pg_stats_port" "$pg_stats_dir" \
     || die "the pg_stat_statements cluster did not start (see $pg_stats_dir/server.log)"
 export FRAISEQL_TEST_PG_STATS_URL="postgres://postgres@127.0.0.1:$pg_stats_port/postgres"
@@ -155,6 +167,21 @@ step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy (warnings are errors)" cargo clippy --workspace --all-targets --keep-going -- -D warnings
 # --no-fail-fast: a failing test binary must not hide the results of the ones after it.
 step "cargo test --workspace" cargo test --workspace --no-fail-fast
+
+# The in-process PostgreSQL suites again, their databases reached through PgBouncer in
+# transaction mode: what a deployment behind PgBouncer runs, with the statement cache off
+# (fraiseql-runtime/tests/db_pools.rs shows why it must be off). `--workspace` keeps the feature
+# resolution of the step above, so nothing is rebuilt.
+through_pgbouncer() {
+    bash scripts/pgbouncer.sh start "$pgbouncer_port" 5432 || return 1
+    local status=0
+    FRAISEQL_TEST_PG_URL_BASE="postgres://postgres@127.0.0.1:$pgbouncer_port" \
+        FRAISEQL_STATEMENT_CACHE=off \
+        cargo test --workspace --test exec_blog --test mutations --no-fail-fast || status=1
+    stop_pgbouncer
+    return $status
+}
+step "exec_blog and mutations through PgBouncer (transaction mode, statement cache off)" through_pgbouncer
 
 browser_test() {
     # The binary the integration tests ran (target/debug/fraiseql-blog). `cargo test --no-run`

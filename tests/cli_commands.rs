@@ -572,3 +572,33 @@ fn check_and_dry_run_on_a_missing_file_do_not_stop_serve_from_creating_it() {
         assert_eq!(body, serde_json::json!({"data": {"users": [{"id": "1"}]}}));
     }
 }
+
+#[test]
+fn bad_pool_settings_are_refused_with_exit_code_2_by_every_command() {
+    let ws = Workspace::new("cli-bad-pool");
+    let bind = format!("127.0.0.1:{}", free_port());
+    for (variable, value) in [
+        ("FRAISEQL_POOL_MAX", "0"),
+        ("FRAISEQL_POOL_ACQUIRE_TIMEOUT_MS", "soon"),
+        ("FRAISEQL_STATEMENT_CACHE", "maybe"),
+    ] {
+        for command in ["serve", "migrate"] {
+            let run = run_in(
+                &ws.dir,
+                &[command],
+                &[
+                    ("DATABASE_URL", ws.url.as_str()),
+                    ("FRAISEQL_BIND", &bind),
+                    (variable, value),
+                ],
+                Duration::from_secs(60),
+            );
+            assert_eq!(run.code, Some(2), "{command} {variable}={value}: {run}");
+            assert!(
+                run.stderr
+                    .contains(&format!("{variable}=\"{value}\" is not ")),
+                "{run}"
+            );
+        }
+    }
+}

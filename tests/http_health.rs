@@ -30,7 +30,7 @@ fn live_and_ready_on_sqlite() {
     // The pool gauges are read at scrape time.
     assert!(server.metric("fraiseql_db_pool_max") >= 1.0);
     assert!(
-        server.metric("fraiseql_db_pool_open") >= 1.0,
+        server.metric("fraiseql_db_pool_size") >= 1.0,
         "ready pinged"
     );
     assert_eq!(server.metric("fraiseql_db_pool_in_use"), 0.0);
@@ -140,15 +140,19 @@ fn postgres_serves_from_every_worker_and_ready_turns_503_when_it_stops() {
         }
     }
     assert!(
-        server.metric("fraiseql_db_pool_open") >= 2.0,
+        server.metric("fraiseql_db_pool_size") >= 2.0,
         "concurrent requests held several connections"
     );
     let (status, _, text) = server.get("/health/ready", "application/json");
     assert_eq!(status, 200, "{text}");
 
     cluster.script("stop");
-    let (status, _, text) = server.get("/health/ready", "application/json");
+    let (status, headers, text) = server.get("/health/ready", "application/json");
     assert_eq!(status, 503, "{text}");
+    assert_eq!(
+        headers.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
     let body: Value = serde_json::from_str(&text).expect("JSON");
     assert_eq!(body["database"], "down", "{body}");
     assert!(!text.contains("127.0.0.1"), "no connection details: {text}");

@@ -10,7 +10,7 @@ mod schema {
 
 mod inprocess;
 
-use fraiseql_runtime::db::{migrate::migrate, Database, DatabaseUrl, PoolSettings};
+use fraiseql_runtime::db::{migrate::migrate, Database, DatabaseUrl};
 use inprocess::{sqlite_url, Harness, PgDatabase, FIXTURE};
 use serde_json::{json, Value};
 
@@ -258,7 +258,7 @@ async fn rollback(h: &Harness) {
 /// The users table with constraints the schema does not know: `bio` NOT NULL and a CHECK on
 /// `name`, so the database itself rejects what passed input checking.
 async fn strict_users_ddl(url: &DatabaseUrl) -> Vec<String> {
-    let db = Database::connect(url, &PoolSettings::default())
+    let db = Database::connect(url, &inprocess::pool_settings())
         .await
         .expect("connect");
     let planned = migrate(&schema::SCHEMA, &db, true).await.expect("dry run");

@@ -32,7 +32,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve GraphQL over HTTP (the default). Configuration: DATABASE_URL, FRAISEQL_BIND, RUST_LOG.
+    /// Serve GraphQL over HTTP (the default). Configuration: DATABASE_URL, FRAISEQL_BIND,
+    /// FRAISEQL_POOL_*, FRAISEQL_STATEMENT_*, RUST_LOG (see the README).
     Serve,
     /// Add missing tables, columns and indexes (never drops anything; safe to re-run).
     Migrate {
@@ -145,11 +146,17 @@ async fn connect(url: &DatabaseUrl, pool: &PoolSettings) -> Result<Database, Exi
 }
 
 async fn database_from_env() -> Result<Database, ExitCode> {
-    connect(&url_from_env()?, &PoolSettings::default()).await
+    connect(&url_from_env()?, &pool_from_env()?).await
 }
 
 fn url_from_env() -> Result<DatabaseUrl, ExitCode> {
     config::database_url(&|name| std::env::var(name).ok()).map_err(config_error)
+}
+
+/// The pool settings every command connects with (`FRAISEQL_STATEMENT_CACHE=off` matters to
+/// `migrate` behind PgBouncer as much as to `serve`).
+fn pool_from_env() -> Result<PoolSettings, ExitCode> {
+    config::pool_settings(&|name| std::env::var(name).ok()).map_err(config_error)
 }
 
 /// The SQLite file `url` names when it does not exist yet. Read-only commands (`check`,
@@ -173,6 +180,17 @@ async fn serve(model: &'static SchemaModel) -> ExitCode {
     };
     let new_sqlite_file =
         matches!(&config.database_url, DatabaseUrl::Sqlite { path } if !path.exists());
+    if matches!(config.database_url, DatabaseUrl::Sqlite { .. })
+        && (config.pool.statement_timeout.is_some()
+            || config.pool.idle_in_transaction_timeout.is_some())
+    {
+        // SQLite has no server to cancel a statement; its busy timeout already bounds how
+        // long a statement waits for the write lock.
+        tracing::warn!(
+            "FRAISEQL_STATEMENT_TIMEOUT_MS and FRAISEQL_IDLE_IN_TRANSACTION_TIMEOUT_MS apply to \
+             PostgreSQL only; ignored for SQLite"
+        );
+    }
     let database = match connect(&config.database_url, &config.pool).await {
         Ok(db) => db,
         Err(code) => return code,
@@ -225,7 +243,11 @@ async fn migrate(model: &'static SchemaModel, dry_run: bool) -> ExitCode {
             path: PathBuf::from(":memory:"),
         };
     }
-    let database = match connect(&url, &PoolSettings::default()).await {
+    let pool = match pool_from_env() {
+        Ok(pool) => pool,
+        Err(code) => return code,
+    };
+    let database = match connect(&url, &pool).await {
         Ok(db) => db,
         Err(code) => return code,
     };
@@ -274,7 +296,11 @@ async fn check(model: &'static SchemaModel) -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    let database = match connect(&url, &PoolSettings::default()).await {
+    let pool = match pool_from_env() {
+        Ok(pool) => pool,
+        Err(code) => return code,
+    };
+    let database = match connect(&url, &pool).await {
         Ok(db) => db,
         Err(code) => return code,
     };

@@ -1,7 +1,9 @@
 //! Prometheus metrics served at `/metrics`. One registry per server (not the global default),
 //! so tests running several servers in one process never share counters.
 
-use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, GaugeVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 
 use crate::db::PoolStatus;
 
@@ -16,10 +18,18 @@ pub struct Metrics {
     pub plan_cache_misses: IntCounter,
     /// HTTP responses of the GraphQL endpoint by status code.
     pub http_requests: IntCounterVec,
-    /// Database sessions in use, open connections and the session limit, set at each scrape.
-    pool_in_use: IntGauge,
-    pool_open: IntGauge,
-    pool_max: IntGauge,
+    /// Per database pool (label `pool`: `primary`; replicas and shards add theirs), set at
+    /// each scrape.
+    pool: PoolGauges,
+}
+
+struct PoolGauges {
+    size: IntGaugeVec,
+    idle: IntGaugeVec,
+    in_use: IntGaugeVec,
+    waiting: IntGaugeVec,
+    max: IntGaugeVec,
+    utilisation: GaugeVec,
 }
 
 /// A metric could not be registered (a programming error: duplicate names).
@@ -56,27 +66,44 @@ impl Metrics {
             &["status"],
         )?;
         registry.register(Box::new(http_requests.clone()))?;
-        let gauge = |name: &str, help: &str| -> Result<IntGauge, MetricsError> {
-            let g = IntGauge::new(name, help)?;
+        let gauge = |name: &str, help: &str| -> Result<IntGaugeVec, MetricsError> {
+            let g = IntGaugeVec::new(Opts::new(name, help), &["pool"])?;
             registry.register(Box::new(g.clone()))?;
             Ok(g)
         };
-        let pool_in_use = gauge(
-            "fraiseql_db_pool_in_use",
-            "Database sessions taken and not yet returned",
+        let utilisation = GaugeVec::new(
+            Opts::new(
+                "fraiseql_db_pool_utilisation",
+                "Database sessions in use as a share of the most allowed (0 to 1)",
+            ),
+            &["pool"],
         )?;
-        let pool_open = gauge(
-            "fraiseql_db_pool_open",
-            "Database connections open, busy or idle (PostgreSQL keeps idle ones per worker)",
-        )?;
-        let pool_max = gauge(
-            "fraiseql_db_pool_max",
-            "Most database sessions in use at once",
-        )?;
+        registry.register(Box::new(utilisation.clone()))?;
+        let pool = PoolGauges {
+            size: gauge(
+                "fraiseql_db_pool_size",
+                "Database connections open, busy or idle (PostgreSQL keeps idle ones per worker)",
+            )?,
+            idle: gauge(
+                "fraiseql_db_pool_idle",
+                "Database connections open and not in use",
+            )?,
+            in_use: gauge(
+                "fraiseql_db_pool_in_use",
+                "Database sessions taken and not yet returned",
+            )?,
+            waiting: gauge(
+                "fraiseql_db_pool_waiting",
+                "Requests waiting for a database session",
+            )?,
+            max: gauge(
+                "fraiseql_db_pool_max",
+                "Most database sessions in use at once",
+            )?,
+            utilisation,
+        };
         Ok(Metrics {
-            pool_in_use,
-            pool_open,
-            pool_max,
+            pool,
             registry,
             documents_parsed,
             plan_cache_hits,
@@ -85,13 +112,38 @@ impl Metrics {
         })
     }
 
-    /// The text exposition format, with the pool gauges set from `pool` now (a gauge read at
-    /// scrape time costs the request path nothing).
-    pub fn render(&self, pool: PoolStatus) -> Vec<u8> {
+    /// The text exposition format, with the pool gauges set from `pools` (label, status) now
+    /// (a gauge read at scrape time costs the request path nothing).
+    pub fn render(&self, pools: &[(&str, PoolStatus)]) -> Vec<u8> {
         let as_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-        self.pool_in_use.set(as_i64(pool.in_use));
-        self.pool_open.set(as_i64(pool.open));
-        self.pool_max.set(as_i64(pool.max_size));
+        for (name, status) in pools {
+            let labels = [*name];
+            let gauges = &self.pool;
+            gauges
+                .size
+                .with_label_values(&labels)
+                .set(as_i64(status.open));
+            gauges
+                .idle
+                .with_label_values(&labels)
+                .set(as_i64(status.idle));
+            gauges
+                .in_use
+                .with_label_values(&labels)
+                .set(as_i64(status.in_use));
+            gauges
+                .waiting
+                .with_label_values(&labels)
+                .set(as_i64(status.waiting));
+            gauges
+                .max
+                .with_label_values(&labels)
+                .set(as_i64(status.max_size));
+            gauges
+                .utilisation
+                .with_label_values(&labels)
+                .set(status.utilisation());
+        }
         let mut out = Vec::new();
         // Encoding gathered families into a Vec cannot fail for valid metric names.
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);

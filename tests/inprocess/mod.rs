@@ -1,6 +1,13 @@
 //! The planner and executor in-process on a database of the test's own: a SQLite file in a
 //! temporary directory, or a fresh database on the shared PostgreSQL server (dropped at the
 //! end). Test crates that use it include the generated schema as `crate::schema`.
+//!
+//! `FRAISEQL_TEST_PG_URL_BASE` (default `postgres://postgres@127.0.0.1:5432`) is where the
+//! tests connect to that database: point it at a pooler in front of the same server (PgBouncer
+//! from `scripts/pgbouncer.sh`) to run them through it; the database is still created and
+//! dropped directly on 127.0.0.1:5432. Pools take the `FRAISEQL_POOL_*` / `FRAISEQL_STATEMENT_*`
+//! settings from the environment, as the server does (`FRAISEQL_STATEMENT_CACHE=off` behind
+//! PgBouncer in transaction mode).
 
 use apollo_compiler::request::coerce_variable_values;
 use apollo_compiler::response::JsonMap;
@@ -48,7 +55,7 @@ impl Harness {
         before_migrate: &[String],
         fixture: &[&str],
     ) -> Harness {
-        let db = Database::connect(&url, &PoolSettings::default())
+        let db = Database::connect(&url, &pool_settings())
             .await
             .expect("connect");
         let mut session = db.session().await.expect("session");
@@ -113,6 +120,21 @@ impl Harness {
     }
 }
 
+/// The pool settings from the environment, as `serve` reads them.
+pub fn pool_settings() -> PoolSettings {
+    fraiseql_runtime::config::pool_settings(&|name| std::env::var(name).ok())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Where the test databases are reached: `FRAISEQL_TEST_PG_URL_BASE` or the shared server.
+pub fn pg_url_base() -> String {
+    std::env::var("FRAISEQL_TEST_PG_URL_BASE")
+        .ok()
+        .filter(|base| !base.trim().is_empty())
+        .map(|base| base.trim().trim_end_matches('/').to_string())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432".to_string())
+}
+
 /// A fresh SQLite file for test `name`.
 pub fn sqlite_url(name: &str) -> DatabaseUrl {
     let dir = std::env::temp_dir().join(format!("fraiseql-{name}-{}", std::process::id()));
@@ -150,7 +172,7 @@ impl PgDatabase {
 
     pub fn url(&self) -> DatabaseUrl {
         DatabaseUrl::Postgres {
-            url: format!("postgres://postgres@127.0.0.1:5432/{}", self.name),
+            url: format!("{}/{}", pg_url_base(), self.name),
         }
     }
 

@@ -2,32 +2,41 @@
 //! sessions that run planned statements and load typed rows, and the schema-level commands
 //! (`migrate`, `check`, `seed`).
 //!
-//! This file is the public face; each dialect's pool and session live in `sqlite.rs` and
-//! `postgres.rs`, so the rest of the runtime never names a diesel connection type.
+//! This file is the public face (URL, settings, [`Database`]); [`Session`] is in `session.rs`,
+//! failures in `error.rs`, and each dialect's pool and session in `sqlite.rs` and
+//! `postgres.rs` (`pg_connect.rs` opens one PostgreSQL connection: TLS, session settings), so
+//! the rest of the runtime never names a diesel connection type.
 
 mod bind;
 pub mod check;
+mod error;
 mod introspect;
 pub mod migrate;
+mod pg_connect;
 pub mod planned;
 mod postgres;
 pub mod seed;
+mod session;
 mod sqlite;
 mod text_rows;
 mod trace;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use bind::{Bind, NullType};
 
 pub use check::SchemaDrift;
+pub use error::{ConstraintKind, DbError};
 pub use planned::PlannedQuery;
 pub use seed::SeedReport;
+pub use session::Session;
 pub use trace::TRACE_ENV as SQLITE_TRACE_ENV;
 
 use crate::model::Dialect;
-use crate::row::{RowLoader, RowSet};
+use session::SessionInner;
 
 /// Where the database is, from `DATABASE_URL`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,101 +53,43 @@ pub enum DatabaseUrl {
     },
 }
 
-/// Pool settings (environment variables come with the database-scaling work).
-#[derive(Clone, Debug)]
+/// Pool and connection settings (`FRAISEQL_POOL_*`, `FRAISEQL_STATEMENT_*`,
+/// `FRAISEQL_IDLE_IN_TRANSACTION_TIMEOUT_MS`; see `config.rs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PoolSettings {
-    /// Most connections.
+    /// Idle connections each pool keeps open (PostgreSQL keeps one pool per worker runtime,
+    /// so this applies to each of them).
+    pub min_idle: usize,
+    /// Most sessions in use at once, across the process.
     pub max_size: usize,
-    /// How long a request waits for a connection before failing.
+    /// How long a request waits for a connection before failing ([`DbError::PoolTimeout`]).
     pub acquire_timeout: Duration,
+    /// An idle connection not checked out for this long is closed (down to `min_idle`);
+    /// `None`: never.
+    pub idle_timeout: Option<Duration>,
+    /// A connection this old is closed when it is next idle; `None`: never.
+    pub max_lifetime: Option<Duration>,
+    /// Whether connections keep planned statements prepared. Off behind a pooler that does not
+    /// keep a client on one server connection (PgBouncer in transaction mode).
+    pub statement_cache: bool,
+    /// PostgreSQL `statement_timeout`, set on every new connection; `None`: not set.
+    pub statement_timeout: Option<Duration>,
+    /// PostgreSQL `idle_in_transaction_session_timeout`, set on every new connection;
+    /// `None`: not set.
+    pub idle_in_transaction_timeout: Option<Duration>,
 }
 
 impl Default for PoolSettings {
     fn default() -> Self {
         PoolSettings {
+            min_idle: 1,
             max_size: 16,
             acquire_timeout: Duration::from_secs(5),
-        }
-    }
-}
-
-/// A database failure, with context; [`DbError::public_message`] is what a client may see.
-#[derive(Debug, thiserror::Error)]
-pub enum DbError {
-    /// The URL could not be understood.
-    #[error("invalid DATABASE_URL: {0}")]
-    InvalidUrl(String),
-    /// Could not connect.
-    #[error("cannot connect to the database: {0}")]
-    Connect(String),
-    /// No connection became free within the acquire timeout.
-    #[error("no database connection free within {0:?}")]
-    PoolTimeout(Duration),
-    /// A write broke a constraint of the table.
-    #[error("constraint violated ({kind:?}): {message}")]
-    Constraint {
-        /// Which kind of constraint.
-        kind: ConstraintKind,
-        /// The constraint's name, when the database reports it (PostgreSQL).
-        constraint: Option<String>,
-        /// The column, when the database reports it (PostgreSQL `NOT NULL`; SQLite's message).
-        column: Option<String>,
-        /// The database's message (server logs only).
-        message: String,
-    },
-    /// A statement failed.
-    #[error("statement failed: {message}")]
-    Query {
-        /// The database's message (server logs only: it may quote SQL).
-        message: String,
-    },
-    /// Anything else (a blocking task that failed to join, …).
-    #[error("database error: {0}")]
-    Other(String),
-}
-
-/// The kinds of constraint a write can break.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConstraintKind {
-    /// A unique index or primary key.
-    Unique,
-    /// A foreign key (the referenced row is missing, or the row is still referenced).
-    ForeignKey,
-    /// `NOT NULL`.
-    NotNull,
-    /// `CHECK`.
-    Check,
-}
-
-impl DbError {
-    /// A message safe to show a client: never SQL, never a path.
-    pub fn public_message(&self) -> &'static str {
-        match self {
-            DbError::PoolTimeout(_) => "the database is busy; retry shortly",
-            DbError::Connect(_) => "the database is unavailable",
-            DbError::Constraint { kind, .. } => match kind {
-                ConstraintKind::Unique => "a row with the same unique value already exists",
-                ConstraintKind::ForeignKey => {
-                    "a referenced row does not exist, or the row is still referenced"
-                }
-                ConstraintKind::NotNull => "a required value is missing",
-                ConstraintKind::Check => "a value breaks a check constraint of the table",
-            },
-            _ => "internal database error",
-        }
-    }
-
-    /// The stable `extensions.code` clients see for this failure.
-    pub fn code(&self) -> &'static str {
-        match self {
-            DbError::PoolTimeout(_) | DbError::Connect(_) => "SERVICE_UNAVAILABLE",
-            DbError::Constraint { kind, .. } => match kind {
-                ConstraintKind::Unique => "CONFLICT",
-                ConstraintKind::ForeignKey | ConstraintKind::NotNull | ConstraintKind::Check => {
-                    "INVALID_INPUT"
-                }
-            },
-            _ => "INTERNAL_SERVER_ERROR",
+            idle_timeout: Some(Duration::from_secs(600)),
+            max_lifetime: Some(Duration::from_secs(1800)),
+            statement_cache: true,
+            statement_timeout: None,
+            idle_in_transaction_timeout: None,
         }
     }
 }
@@ -148,6 +99,8 @@ impl DatabaseUrl {
     pub fn parse(url: &str) -> Result<DatabaseUrl, DbError> {
         let url = url.trim();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            // Checked now (options, sslmode) so a bad URL is a configuration error at start.
+            pg_connect::PgUrl::parse(url)?;
             return Ok(DatabaseUrl::Postgres {
                 url: url.to_string(),
             });
@@ -202,55 +155,6 @@ impl std::str::FromStr for DatabaseUrl {
     }
 }
 
-impl From<diesel::result::Error> for DbError {
-    fn from(error: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind, Error};
-        match &error {
-            // The connection itself is gone (server restart, network): the database is
-            // unavailable rather than the statement wrong, so clients get a retryable answer.
-            // The pool discards such a connection when the session ends.
-            Error::DatabaseError(
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-                _,
-            ) => DbError::Connect(error.to_string()),
-            Error::DatabaseError(kind, info) => {
-                let kind = match kind {
-                    DatabaseErrorKind::UniqueViolation => ConstraintKind::Unique,
-                    DatabaseErrorKind::ForeignKeyViolation => ConstraintKind::ForeignKey,
-                    DatabaseErrorKind::NotNullViolation => ConstraintKind::NotNull,
-                    DatabaseErrorKind::CheckViolation => ConstraintKind::Check,
-                    _ => {
-                        return DbError::Query {
-                            message: error.to_string(),
-                        }
-                    }
-                };
-                DbError::Constraint {
-                    kind,
-                    constraint: info.constraint_name().map(str::to_owned),
-                    column: info
-                        .column_name()
-                        .map(str::to_owned)
-                        .or_else(|| sqlite_constraint_column(info.message())),
-                    message: error.to_string(),
-                }
-            }
-            _ => DbError::Query {
-                message: error.to_string(),
-            },
-        }
-    }
-}
-
-/// The column SQLite names in `UNIQUE constraint failed: users.email` or
-/// `NOT NULL constraint failed: posts.title` (the first, for a multi-column index).
-fn sqlite_constraint_column(message: &str) -> Option<String> {
-    let (_, rest) = message.split_once("constraint failed: ")?;
-    let first = rest.split(',').next()?.trim();
-    let (_, column) = first.split_once('.')?;
-    Some(column.to_owned())
-}
-
 /// A snapshot of a pool, for metrics and health.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PoolStatus {
@@ -261,7 +165,24 @@ pub struct PoolStatus {
     /// Connections open (busy or idle). On PostgreSQL each tokio runtime keeps its own idle
     /// connections, so this may exceed `max_size`; `in_use` never does.
     pub open: usize,
+    /// Connections open and not in use.
+    pub idle: usize,
+    /// Requests waiting for a session.
+    pub waiting: usize,
 }
+
+impl PoolStatus {
+    /// Sessions in use as a share of the most allowed, 0.0 to 1.0.
+    pub fn utilisation(&self) -> f64 {
+        if self.max_size == 0 {
+            return 0.0;
+        }
+        self.in_use as f64 / self.max_size as f64
+    }
+}
+
+/// The label of the one pool there is today, for metrics (replicas and shards add theirs).
+pub const PRIMARY_POOL: &str = "primary";
 
 /// One configured database and its pool. Cheap to clone.
 ///
@@ -274,12 +195,30 @@ pub struct Database {
     dialect: Dialect,
     pool: Pool,
     acquire_timeout: Duration,
+    /// Requests inside [`Database::session`] that have no session yet.
+    waiting: Arc<AtomicUsize>,
 }
 
 #[derive(Clone)]
 enum Pool {
     Sqlite(sqlite::SqlitePool),
     Postgres(postgres::PgPool),
+}
+
+/// Counts a request as waiting for a session while it lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Database {
@@ -293,6 +232,7 @@ impl Database {
             dialect: url.dialect(),
             pool,
             acquire_timeout: settings.acquire_timeout,
+            waiting: Arc::new(AtomicUsize::new(0)),
         })
     }
 
@@ -301,11 +241,37 @@ impl Database {
         self.dialect
     }
 
-    /// Sessions in use and connections open.
+    /// Sessions in use, connections open and idle, requests waiting.
     pub fn pool_status(&self) -> PoolStatus {
-        match &self.pool {
+        let mut status = match &self.pool {
             Pool::Sqlite(pool) => pool.status(),
             Pool::Postgres(pool) => pool.status(),
+        };
+        status.waiting = self.waiting.load(Ordering::Relaxed);
+        status
+    }
+
+    /// Every pool of this database by its metrics label (today only [`PRIMARY_POOL`]).
+    pub fn pool_statuses(&self) -> Vec<(&'static str, PoolStatus)> {
+        vec![(PRIMARY_POOL, self.pool_status())]
+    }
+
+    /// Closes every idle connection now, and every connection in use when its session ends,
+    /// so the next sessions connect anew: after a failover behind the URL (a write saw
+    /// [`DbError::ReadOnly`]) or a lost connection. SQLite: nothing to do (a file does not fail
+    /// over).
+    pub fn recycle(&self) {
+        if let Pool::Postgres(pool) = &self.pool {
+            pool.recycle();
+        }
+    }
+
+    /// Closes the idle connections (not the ones in use): after one connection broke, the
+    /// others idle beside it are most likely dead too (a restart, a failover, a pooler
+    /// restart), and reconnecting a few healthy ones costs less than failing on each.
+    fn close_idle(&self) {
+        if let Pool::Postgres(pool) = &self.pool {
+            pool.close_idle();
         }
     }
 
@@ -316,11 +282,18 @@ impl Database {
     }
 
     async fn session_within(&self, timeout: Duration) -> Result<Session, DbError> {
-        let inner = match &self.pool {
+        let waiting = Waiting::new(&self.waiting);
+        let inner = self.connection(timeout).await?;
+        drop(waiting);
+        Ok(Session::new(inner, self.clone()))
+    }
+
+    /// A pooled connection, waiting at most `timeout`.
+    async fn connection(&self, timeout: Duration) -> Result<SessionInner, DbError> {
+        Ok(match &self.pool {
             Pool::Sqlite(pool) => SessionInner::Sqlite(pool.get(timeout).await?),
             Pool::Postgres(pool) => SessionInner::Postgres(pool.get(timeout).await?),
-        };
-        Ok(Session { inner })
+        })
     }
 
     /// Whether the database answers (`SELECT 1`) within `timeout`.
@@ -332,135 +305,5 @@ impl Database {
         tokio::time::timeout(timeout, attempt)
             .await
             .map_err(|_| DbError::PoolTimeout(timeout))?
-    }
-}
-
-/// A pooled connection held for the statements of one request; dropping it returns the
-/// connection to the pool.
-pub struct Session {
-    inner: SessionInner,
-}
-
-// One session exists per request and is never stored in bulk, so the size difference costs
-// nothing worth a heap allocation per request.
-#[allow(clippy::large_enum_variant)]
-enum SessionInner {
-    Sqlite(sqlite::SqliteSession),
-    Postgres(postgres::PgSession),
-}
-
-impl Session {
-    /// Runs one statement with its bound parameters and loads typed rows.
-    pub async fn load(
-        &mut self,
-        rows: &'static dyn RowLoader,
-        sql: &str,
-        binds: &[Bind],
-    ) -> Result<Box<dyn RowSet>, DbError> {
-        match &mut self.inner {
-            SessionInner::Sqlite(session) => session.load(rows, sql, binds).await,
-            SessionInner::Postgres(session) => session.load(rows, sql, binds).await,
-        }
-    }
-
-    /// Runs SQL without parameters or results (DDL, `SELECT 1`); several `;`-separated
-    /// statements are allowed.
-    pub async fn execute_batch(&mut self, sql: &str) -> Result<(), DbError> {
-        match &mut self.inner {
-            SessionInner::Sqlite(session) => session.execute_batch(sql).await,
-            SessionInner::Postgres(session) => session.execute_batch(sql).await,
-        }
-    }
-
-    /// Runs one statement with bound parameters; returns the number of rows it changed.
-    pub async fn execute(&mut self, sql: &str, binds: &[Bind]) -> Result<usize, DbError> {
-        match &mut self.inner {
-            SessionInner::Sqlite(session) => session.execute(sql, binds).await,
-            SessionInner::Postgres(session) => session.execute(sql, binds).await,
-        }
-    }
-
-    /// The database's plan for a statement, one line per row, run inside a transaction that
-    /// is always rolled back (so `analyze` may execute it safely). PostgreSQL: `EXPLAIN` or
-    /// `EXPLAIN ANALYZE`; SQLite: `EXPLAIN QUERY PLAN` (SQLite has no analyze; the flag is
-    /// ignored there).
-    pub async fn explain(
-        &mut self,
-        sql: &str,
-        binds: &[Bind],
-        analyze: bool,
-    ) -> Result<Vec<String>, DbError> {
-        match &mut self.inner {
-            SessionInner::Sqlite(session) => session.explain(sql, binds).await,
-            SessionInner::Postgres(session) => session.explain(sql, binds, analyze).await,
-        }
-    }
-
-    /// The dialect of the connection.
-    pub fn dialect(&self) -> Dialect {
-        match self.inner {
-            SessionInner::Sqlite(_) => Dialect::Sqlite,
-            SessionInner::Postgres(_) => Dialect::Postgres,
-        }
-    }
-
-    /// Loads the text column `value` of every row (catalog queries of `migrate`, `check` and
-    /// `seed`; the SQL aliases what it reads as `value`).
-    pub(crate) async fn text_values(
-        &mut self,
-        sql: &str,
-        binds: &[Bind],
-    ) -> Result<Vec<String>, DbError> {
-        match &mut self.inner {
-            SessionInner::Sqlite(session) => session.text_values(sql, binds).await,
-            SessionInner::Postgres(session) => session.text_values(sql, binds).await,
-        }
-    }
-
-    /// Starts a transaction (SQLite: `BEGIN IMMEDIATE`, taking the write lock up front). A
-    /// session dropped before [`Session::commit`] or [`Session::rollback`] (a cancelled
-    /// request) is discarded by its pool, so the open transaction dies with the connection.
-    pub async fn begin(&mut self) -> Result<(), DbError> {
-        match &mut self.inner {
-            SessionInner::Sqlite(session) => session.begin().await,
-            SessionInner::Postgres(session) => session.begin().await,
-        }
-    }
-
-    /// Commits the transaction [`Session::begin`] started.
-    pub async fn commit(&mut self) -> Result<(), DbError> {
-        match &mut self.inner {
-            SessionInner::Sqlite(session) => session.commit().await,
-            SessionInner::Postgres(session) => session.commit().await,
-        }
-    }
-
-    /// Rolls back the transaction [`Session::begin`] started.
-    pub async fn rollback(&mut self) -> Result<(), DbError> {
-        match &mut self.inner {
-            SessionInner::Sqlite(session) => session.rollback().await,
-            SessionInner::Postgres(session) => session.rollback().await,
-        }
-    }
-
-    /// Runs `work` between [`Session::begin`] and [`Session::commit`], or rolls back when it
-    /// fails.
-    pub(crate) async fn in_transaction<T>(
-        &mut self,
-        work: impl AsyncFnOnce(&mut Session) -> Result<T, DbError>,
-    ) -> Result<T, DbError> {
-        self.begin().await?;
-        match work(self).await {
-            Ok(value) => {
-                self.commit().await?;
-                Ok(value)
-            }
-            Err(error) => {
-                // The work's error is the one worth reporting; a failed rollback only means
-                // the connection is gone, and the pool discards broken connections.
-                let _ = self.rollback().await;
-                Err(error)
-            }
-        }
     }
 }

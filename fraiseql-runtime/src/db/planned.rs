@@ -10,9 +10,11 @@
 //! the planner's `$n` are replaced by one placeholder per occurrence; a `$n` used twice is
 //! bound twice.
 //!
-//! Typed loads (`row::RowLoader`) use it cached; `Session::execute` and the catalog reads use
-//! it uncached. The per-connection cache is bounded only by the number of distinct statement
-//! texts, which the (bounded) plan cache limits.
+//! Typed loads (`row::RowLoader`) use it cached unless `FRAISEQL_STATEMENT_CACHE=off`
+//! (`PoolSettings::statement_cache`: a pooler in transaction mode may run the next request on
+//! a server connection that never prepared the statement); `Session::execute` and the catalog
+//! reads always use it uncached. The per-connection cache is bounded only by the number of
+//! distinct statement texts, which the (bounded) plan cache limits.
 
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};

@@ -34,16 +34,23 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
 #[derive(Clone)]
 pub(crate) struct SqlitePool {
     pool: Pool<Manager>,
+    statement_cache: bool,
 }
 
 /// Opens the pool; SQLite creates the file when it is missing.
 pub(crate) async fn connect(path: &Path, settings: &PoolSettings) -> Result<SqlitePool, DbError> {
     trace::install_from_env()?;
     let manager = Manager::new(path.to_string_lossy());
+    let max_size = u32::try_from(settings.max_size.max(1)).unwrap_or(u32::MAX);
+    let min_idle = u32::try_from(settings.min_idle)
+        .unwrap_or(u32::MAX)
+        .min(max_size);
     let builder = Pool::builder()
-        .max_size(u32::try_from(settings.max_size.max(1)).unwrap_or(u32::MAX))
-        // One connection up front proves the file opens; the rest are opened on demand.
-        .min_idle(Some(1))
+        .max_size(max_size)
+        // r2d2 opens these up front (proving the file opens) and keeps them open.
+        .min_idle(Some(min_idle))
+        .idle_timeout(settings.idle_timeout)
+        .max_lifetime(settings.max_lifetime)
         .connection_timeout(settings.acquire_timeout)
         // r2d2 would run `SELECT 1` on every checkout; a local file connection does not go
         // stale the way a network one does, and that statement doubled small requests' work.
@@ -53,7 +60,10 @@ pub(crate) async fn connect(path: &Path, settings: &PoolSettings) -> Result<Sqli
         .await
         .map_err(|e| DbError::Other(format!("SQLite pool task failed: {e}")))?
         .map_err(|e| DbError::Connect(format!("SQLite file {}: {e}", path.display())))?;
-    Ok(SqlitePool { pool })
+    Ok(SqlitePool {
+        pool,
+        statement_cache: settings.statement_cache,
+    })
 }
 
 impl SqlitePool {
@@ -64,6 +74,8 @@ impl SqlitePool {
             max_size: self.pool.max_size() as usize,
             in_use: (state.connections - state.idle_connections) as usize,
             open: state.connections as usize,
+            idle: state.idle_connections as usize,
+            waiting: 0,
         }
     }
 
@@ -74,7 +86,10 @@ impl SqlitePool {
             .await
             .map_err(|e| DbError::Other(format!("SQLite pool task failed: {e}")))?
             .map_err(|_| DbError::PoolTimeout(timeout))?;
-        Ok(SqliteSession { conn: Some(conn) })
+        Ok(SqliteSession {
+            conn: Some(conn),
+            statement_cache: self.statement_cache,
+        })
     }
 }
 
@@ -82,6 +97,8 @@ impl SqlitePool {
 /// task panicked (then the connection is gone and the session reports it).
 pub(crate) struct SqliteSession {
     conn: Option<PooledConnection<Manager>>,
+    /// Whether statements may stay prepared ([`PoolSettings::statement_cache`]).
+    statement_cache: bool,
 }
 
 impl SqliteSession {
@@ -111,11 +128,24 @@ impl SqliteSession {
         binds: &[Bind],
     ) -> Result<Box<dyn RowSet>, DbError> {
         // The blocking task must own what it binds.
-        let (sql, binds) = (sql.to_owned(), binds.to_vec());
+        let (sql, binds, cache) = (sql.to_owned(), binds.to_vec(), self.statement_cache);
         self.blocking(move |conn| {
-            Ok(rows.load_sqlite(conn, PlannedQuery::for_sqlite(&sql, &binds)?)?)
+            let query = PlannedQuery::for_sqlite(&sql, &binds)?;
+            let query = if cache { query } else { query.uncached() };
+            Ok(rows.load_sqlite(conn, query)?)
         })
         .await
+    }
+
+    /// Whether diesel's transaction manager has a transaction open (or lost track of it).
+    pub(crate) fn transaction_open(&mut self) -> bool {
+        let Some(conn) = self.conn.as_deref_mut() else {
+            return false;
+        };
+        !matches!(
+            AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
+            Ok(None)
+        )
     }
 
     /// `BEGIN IMMEDIATE` (the write lock up front: a deferred transaction that must upgrade to

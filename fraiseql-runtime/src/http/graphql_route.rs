@@ -10,6 +10,9 @@ use super::AppState;
 use crate::graphql::{errors, GraphqlRequest, Outcome, Transport};
 use crate::playground;
 
+/// `Retry-After` on a 503: one second.
+pub(super) const RETRY_AFTER_SECONDS: &str = "1";
+
 /// `POST /graphql`.
 pub async fn post(
     request: HttpRequest,
@@ -132,8 +135,15 @@ fn outcome(state: &AppState, outcome: Outcome, media: &'static str) -> HttpRespo
         // The database was down or out of connections and no data came back: a server-side
         // failure, so clients and load balancers see that a retry may help. With partial data
         // the spec requires 2xx. The executor writes `data` last, so a null one ends the body.
+        // `Retry-After` (seconds): the pool frees up or the server comes back within moments,
+        // and a client that honours it spreads its retries instead of hammering at once.
         Outcome::Executed(result) if result.database_unavailable && result.data_is_null => {
-            respond(state, StatusCode::SERVICE_UNAVAILABLE, media, result.body)
+            let mut response = respond(state, StatusCode::SERVICE_UNAVAILABLE, media, result.body);
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+            response
         }
         Outcome::Executed(result) if result.request_error && modern => {
             respond(state, StatusCode::BAD_REQUEST, media, result.body)

@@ -25,11 +25,16 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
         })),
         Err(e) => {
             tracing::warn!(error = %e, "readiness: database not answering");
-            HttpResponse::ServiceUnavailable().json(serde_json::json!({
-                "status": "unavailable",
-                "schema": state.schema_hash,
-                "database": "down",
-            }))
+            HttpResponse::ServiceUnavailable()
+                .insert_header((
+                    actix_web::http::header::RETRY_AFTER,
+                    super::graphql_route::RETRY_AFTER_SECONDS,
+                ))
+                .json(serde_json::json!({
+                    "status": "unavailable",
+                    "schema": state.schema_hash,
+                    "database": "down",
+                }))
         }
     }
 }

@@ -54,5 +54,9 @@ pub async fn serve(config: &Config, state: AppState) -> std::io::Result<()> {
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(state.service.database().pool_status()))
+        .body(
+            state
+                .metrics
+                .render(&state.service.database().pool_statuses()),
+        )
 }

@@ -106,5 +106,6 @@ pub fn settings(max_size: usize, timeout_ms: u64) -> PoolSettings {
     PoolSettings {
         max_size,
         acquire_timeout: Duration::from_millis(timeout_ms),
+        ..PoolSettings::default()
     }
 }
