@@ -317,3 +317,60 @@ async fn mutations_on_postgres() {
     drop(h);
     pg.drop_now().await;
 }
+
+/// A failover behind the primary's URL: the pool's connection reaches a server that is now
+/// read-only, while new connections reach the writable one. The mutation's first attempt fails
+/// "read-only"; the pool is recycled and the whole document runs once more, successfully.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mutation_on_a_primary_turned_read_only_runs_again_on_a_fresh_connection() {
+    if std::env::var("FRAISEQL_TEST_PG_URL_BASE").is_ok_and(|v| !v.trim().is_empty()) {
+        // Behind PgBouncer the pool's connections are PgBouncer's, not the server's.
+        eprintln!("skipped: needs a direct connection to PostgreSQL");
+        return;
+    }
+    let pg = PgDatabase::create("mutations_failover").await;
+    let h = Harness::new(pg.url(), &[]).await;
+    let name = pg.name().to_string();
+    // Connections opened from now on are read-only, as on a standby; drop the pool's current
+    // ones so that the next read opens (and pools) a read-only one.
+    pg.admin(&format!(
+        "ALTER DATABASE {name} SET default_transaction_read_only = on"
+    ))
+    .await;
+    pg.admin(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    ))
+    .await;
+    let r = h.run("{ user(id: 1) { name } }", json!({})).await;
+    assert_eq!(
+        r,
+        json!({"data": {"user": {"name": "Ann"}}}),
+        "reads work on the standby"
+    );
+    // The failover completes: new connections reach a writable server.
+    pg.admin(&format!(
+        "ALTER DATABASE {name} RESET default_transaction_read_only"
+    ))
+    .await;
+
+    let r = h
+        .run(
+            r#"mutation { createUser(input: {name: "After", email: "after@example.com"}) { name } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r, json!({"data": {"createUser": {"name": "After"}}}));
+    let r = h
+        .run(
+            r#"{ users(where: {email: {eq: "after@example.com"}}) { name } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        r,
+        json!({"data": {"users": [{"name": "After"}]}}),
+        "written once"
+    );
+    drop(h);
+    pg.drop_now().await;
+}

@@ -44,6 +44,8 @@ pub struct ResolverError {
     message: String,
     /// Server-side detail (logged, never sent).
     detail: Option<String>,
+    /// From a database that answered "read-only" (a failover behind the primary's URL).
+    read_only: bool,
 }
 
 impl ResolverError {
@@ -53,6 +55,7 @@ impl ResolverError {
             code,
             message: message.into(),
             detail: None,
+            read_only: false,
         }
     }
 
@@ -81,6 +84,12 @@ impl ResolverError {
         &self.message
     }
 
+    /// Whether the database answered "read-only" (the executor may run a mutation again on a
+    /// fresh primary connection).
+    pub(crate) fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
     /// What the server logs beside the public message.
     pub fn detail(&self) -> Option<&str> {
         self.detail.as_deref()
@@ -95,6 +104,7 @@ impl From<DbError> for ResolverError {
             code: error.code(),
             message: error.public_message().to_string(),
             detail: Some(error.to_string()),
+            read_only: error.is_read_only(),
         }
     }
 }

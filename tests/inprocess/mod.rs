@@ -176,6 +176,19 @@ impl PgDatabase {
         }
     }
 
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Runs SQL as the server's administrator, outside the test's database.
+    pub async fn admin(&self, sql: &str) {
+        let mut s = self.admin.session().await.expect("session");
+        s.execute_batch(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
     pub async fn drop_now(self) {
         let mut s = self.admin.session().await.expect("session");
         s.execute_batch(&format!(

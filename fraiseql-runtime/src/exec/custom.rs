@@ -34,10 +34,11 @@ pub(super) async fn run(
                 detail = error.detail().unwrap_or_default(),
                 "resolver failed: {error}"
             );
-            return (
-                session,
-                Err(RootFailure::new(error.message(), error.code())),
-            );
+            let failure = RootFailure {
+                read_only: error.is_read_only(),
+                ..RootFailure::new(error.message(), error.code())
+            };
+            return (session, Err(failure));
         }
     };
     let expected = run.ctx.model.types[node.type_index].name;

@@ -60,6 +60,9 @@ pub(crate) struct RootFailure {
     pub code: &'static str,
     /// The argument path at fault (`input.email`), for `extensions.field`.
     pub field: Option<String>,
+    /// The primary answered "read-only": a failover happened behind its URL, so a mutation
+    /// may run once more on a fresh connection.
+    pub read_only: bool,
 }
 
 impl RootFailure {
@@ -68,6 +71,15 @@ impl RootFailure {
             message: message.into(),
             code,
             field: None,
+            read_only: false,
+        }
+    }
+
+    /// The client's view of a database error.
+    fn from_db(error: &DbError) -> RootFailure {
+        RootFailure {
+            read_only: error.is_read_only(),
+            ..RootFailure::new(error.public_message(), error.code())
         }
     }
 }
@@ -260,7 +272,7 @@ impl Run<'_> {
                     session = Some(s);
                     result
                 }
-                (None, Some(e)) => Err(RootFailure::new(e.public_message(), e.code())),
+                (None, Some(e)) => Err(RootFailure::from_db(e)),
                 (None, None) => Err(RootFailure::new("internal error", "INTERNAL_SERVER_ERROR")),
             };
             if let Err(failure) = &result {
@@ -308,7 +320,7 @@ pub(crate) fn failure(error: &LoadError, path: &str) -> RootFailure {
         LoadError::Input(message) => RootFailure::new(message.clone(), "BAD_USER_INPUT"),
         LoadError::Database(e) => {
             tracing::error!(error = %e, path, "statement failed");
-            RootFailure::new(e.public_message(), e.code())
+            RootFailure::from_db(e)
         }
     }
 }

@@ -14,21 +14,70 @@ use crate::plan::{FetchNode, VariableScope, WriteKind, WritePlan};
 
 /// Runs a mutation operation. Returns the per-root results, whether the database was
 /// unavailable, and whether the operation failed as a whole (then `data` is null).
+///
+/// When the primary answers "read-only" (a failover happened behind its URL), the session
+/// layer has already recycled the pool; the whole document runs once more on a fresh
+/// connection. Nothing of the first attempt was committed, so running it again is safe.
 pub(super) async fn run(run: &Run<'_>) -> (RootResults, bool, bool) {
+    match attempt(run).await {
+        Attempt::Failed {
+            read_only: true, ..
+        } => {
+            tracing::warn!("the primary was read-only (failover?); running the mutation again on a fresh connection");
+            attempt(run).await.into_outcome()
+        }
+        other => other.into_outcome(),
+    }
+}
+
+/// One try at the whole document.
+enum Attempt {
+    Committed(RootResults),
+    Failed {
+        results: RootResults,
+        unavailable: bool,
+        read_only: bool,
+    },
+}
+
+impl Attempt {
+    fn into_outcome(self) -> (RootResults, bool, bool) {
+        match self {
+            Attempt::Committed(results) => (results, false, false),
+            Attempt::Failed {
+                results,
+                unavailable,
+                ..
+            } => (results, unavailable, true),
+        }
+    }
+
+    /// Only `failure`, at root `index`, out of `count` roots.
+    fn failed(count: usize, index: usize, failure: RootFailure) -> Attempt {
+        let unavailable = failure.code == "SERVICE_UNAVAILABLE";
+        let read_only = failure.read_only;
+        let mut results: RootResults = (0..count).map(|_| None).collect();
+        results[index] = Some(Err(failure));
+        Attempt::Failed {
+            results,
+            unavailable,
+            read_only,
+        }
+    }
+}
+
+async fn attempt(run: &Run<'_>) -> Attempt {
     let roots = &run.plan.roots;
     let mut results: RootResults = roots.iter().map(|_| None).collect();
     let Some(first) = roots
         .iter()
         .position(|r| r.kind.uses_database() && r.inclusion.holds(run.ctx.variables))
     else {
-        return (results, false, false);
+        return Attempt::Committed(results);
     };
     let mut session = match begin(run).await {
         Ok(session) => session,
-        Err(e) => {
-            results[first] = Some(Err(RootFailure::new(e.public_message(), e.code())));
-            return (results, e.code() == "SERVICE_UNAVAILABLE", true);
-        }
+        Err(e) => return Attempt::failed(roots.len(), first, RootFailure::from_db(&e)),
     };
     for (index, root) in roots.iter().enumerate() {
         if !root.kind.uses_database() || !root.inclusion.holds(run.ctx.variables) {
@@ -42,20 +91,15 @@ pub(super) async fn run(run: &Run<'_>) -> (RootResults, bool, bool) {
                 if let Err(e) = session.rollback().await {
                     tracing::error!(error = %e, "rollback failed; the connection is discarded");
                 }
-                let unavailable = failure.code == "SERVICE_UNAVAILABLE";
-                let mut only = roots.iter().map(|_| None).collect::<RootResults>();
-                only[index] = Some(Err(failure));
-                return (only, unavailable, true);
+                return Attempt::failed(roots.len(), index, failure);
             }
         }
     }
     if let Err(e) = session.commit().await {
         tracing::error!(error = %e, "commit failed");
-        let mut only = roots.iter().map(|_| None).collect::<RootResults>();
-        only[first] = Some(Err(RootFailure::new(e.public_message(), e.code())));
-        return (only, e.code() == "SERVICE_UNAVAILABLE", true);
+        return Attempt::failed(roots.len(), first, RootFailure::from_db(&e));
     }
-    (results, false, false)
+    Attempt::Committed(results)
 }
 
 async fn begin(run: &Run<'_>) -> Result<Session, DbError> {
@@ -80,9 +124,8 @@ pub(super) async fn write(
     let statement = write
         .statement(model, run.ctx.dialect, scope)
         .map_err(|e| RootFailure {
-            message: format!("`{}` {}", e.field, e.message),
-            code: "INVALID_INPUT",
-            field: Some(e.field),
+            field: Some(e.field.clone()),
+            ..RootFailure::new(format!("`{}` {}", e.field, e.message), "INVALID_INPUT")
         })?;
     let keys = session
         .text_values(&statement.sql, &statement.binds)
@@ -93,9 +136,8 @@ pub(super) async fn write(
             .key
             .map_or_else(String::new, |k| format!(" with id {k}"));
         return Err(RootFailure {
-            message: format!("no {}{id}", ty.name),
-            code: "NOT_FOUND",
             field: Some("id".into()),
+            ..RootFailure::new(format!("no {}{id}", ty.name), "NOT_FOUND")
         });
     };
     match node {
@@ -118,7 +160,7 @@ fn database_failure(ty: &TypeModel, kind: WriteKind, error: DbError) -> RootFail
     } = &error
     else {
         tracing::error!(error = %error, table = ty.table, "write failed");
-        return RootFailure::new(error.public_message(), error.code());
+        return RootFailure::from_db(&error);
     };
     tracing::info!(error = %error, table = ty.table, "write broke a constraint");
     let column = column
@@ -174,9 +216,8 @@ fn database_failure(ty: &TypeModel, kind: WriteKind, error: DbError) -> RootFail
         ),
     };
     RootFailure {
-        message,
-        code,
         field,
+        ..RootFailure::new(message, code)
     }
 }
 
