@@ -9,6 +9,8 @@
 //! settings from the environment, as the server does (`FRAISEQL_STATEMENT_CACHE=off` behind
 //! PgBouncer in transaction mode).
 
+#![allow(dead_code)] // each test crate uses a different part
+
 use apollo_compiler::request::coerce_variable_values;
 use apollo_compiler::response::JsonMap;
 use apollo_compiler::ExecutableDocument;
