@@ -748,6 +748,9 @@ fn metrics_are_prometheus_text() {
     let server = TestServer::start(&[]);
     server.query("{ __typename }", json!({}));
     server.post_raw(JSON, "{");
+    let (status, _, _) =
+        server.post_json(json!({"query": "query Named { __typename }", "operationName": "Named"}));
+    assert_eq!(status, 200);
     let (status, headers, text) = server.get("/metrics", "text/plain");
     assert_eq!(status, 200);
     assert!(
@@ -766,14 +769,19 @@ fn metrics_are_prometheus_text() {
             "{name}:\n{text}"
         );
     }
+    for line in [
+        "fraiseql_http_requests_total{operation=\"anonymous\",status=\"200\"} 1",
+        "fraiseql_http_requests_total{operation=\"anonymous\",status=\"400\"} 1",
+        "fraiseql_http_requests_total{operation=\"Named\",status=\"200\"} 1",
+        "fraiseql_http_request_duration_seconds_count{operation=\"Named\"} 1",
+        "fraiseql_graphql_errors_total{code=\"BAD_REQUEST\"} 1",
+        // The scrape itself is not a GraphQL request.
+        "fraiseql_http_requests_in_flight 0",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line}:\n{text}");
+    }
     assert!(
-        text.lines()
-            .any(|l| l == "fraiseql_http_requests_total{status=\"200\"} 1"),
-        "{text}"
-    );
-    assert!(
-        text.lines()
-            .any(|l| l == "fraiseql_http_requests_total{status=\"400\"} 1"),
+        text.contains("# TYPE fraiseql_http_request_duration_seconds histogram"),
         "{text}"
     );
     // Every sample line is `name{labels} value`.

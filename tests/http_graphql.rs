@@ -252,7 +252,7 @@ fn a_document_seen_before_is_not_parsed_again() {
 
     let (_, _, metrics) = server.get("/metrics", "text/plain");
     assert!(
-        metrics.contains("fraiseql_http_requests_total{status=\"200\"}"),
+        metrics.contains("fraiseql_http_requests_total{operation=\"Cached\",status=\"200\"}"),
         "{metrics}"
     );
 }

@@ -89,14 +89,19 @@ pub fn main(model: &'static SchemaModel) -> ExitCode {
 
 /// Logs to stderr (stdout carries command output such as DDL and plans), filtered by `RUST_LOG`.
 fn init_logging() -> Result<(), config::ConfigError> {
-    let filter = config::log_filter(&|name| std::env::var(name).ok())?;
-    // Fails only if a subscriber is already set (an embedding program did it); keep theirs.
-    let _ = tracing_subscriber::fmt()
+    let lookup = |name: &str| std::env::var(name).ok();
+    let filter = config::log_filter(&lookup)?;
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(std::io::stderr);
+    // Fails only if a subscriber is already set (an embedding program did it); keep theirs.
+    let _ = match config::log_format(&lookup)? {
+        config::LogFormat::Json => builder.json().try_init(),
         // Colour codes only help a person at a terminal; in files and log collectors they are noise.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        config::LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+    };
     Ok(())
 }
 
@@ -174,6 +179,11 @@ async fn serve(model: &'static SchemaModel) -> ExitCode {
         Ok(c) => c,
         Err(e) => return config_error(e),
     };
+    let shutdown =
+        match http::lifecycle::ShutdownSettings::from_lookup(&|name| std::env::var(name).ok()) {
+            Ok(s) => s,
+            Err(e) => return config_error(e),
+        };
     let api = match ApiSchema::load(model) {
         Ok(api) => Arc::new(api),
         Err(e) => return fail(e),
@@ -224,8 +234,9 @@ async fn serve(model: &'static SchemaModel) -> ExitCode {
         service: GraphqlService::new(api, database, metrics.clone()),
         metrics,
         schema_hash: model.hash,
+        draining: http::lifecycle::Draining::default(),
     };
-    match http::serve(&config, state).await {
+    match http::serve(&config, shutdown, state).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(format!("cannot serve on {}: {e}", config.bind)),
     }

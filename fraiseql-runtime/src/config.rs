@@ -248,10 +248,47 @@ pub fn log_filter(
         })
 }
 
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One human-readable line per event (the default).
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// `FRAISEQL_LOG_FORMAT`: `text` (default) or `json`.
+pub fn log_format(lookup: &impl Fn(&str) -> Option<String>) -> Result<LogFormat, ConfigError> {
+    match lookup("FRAISEQL_LOG_FORMAT") {
+        None => Ok(LogFormat::Text),
+        Some(value) => match value.trim().to_ascii_lowercase().as_str() {
+            "" | "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err(ConfigError::Setting {
+                variable: "FRAISEQL_LOG_FORMAT",
+                value,
+                expected: "text or json",
+            }),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn log_format_is_read() {
+        let read = |v: Option<&str>| log_format(&|_| v.map(str::to_owned));
+        assert_eq!(read(None).unwrap(), LogFormat::Text);
+        assert_eq!(read(Some("JSON")).unwrap(), LogFormat::Json);
+        let e = read(Some("xml")).unwrap_err().to_string();
+        assert!(
+            e.contains("FRAISEQL_LOG_FORMAT=\"xml\" is not text or json"),
+            "{e}"
+        );
+    }
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let map: HashMap<String, String> = vars

@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod model;
 pub mod plan;
 pub mod playground;
+pub mod request_metrics;
 pub mod resolver;
 pub mod row;
 pub mod schema;

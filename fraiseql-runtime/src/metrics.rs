@@ -1,9 +1,7 @@
 //! Prometheus metrics served at `/metrics`. One registry per server (not the global default),
 //! so tests running several servers in one process never share counters.
 
-use prometheus::{
-    Encoder, GaugeVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
-};
+use prometheus::{Encoder, GaugeVec, IntCounter, IntGaugeVec, Opts, Registry, TextEncoder};
 
 use crate::db::PoolStatus;
 
@@ -16,8 +14,8 @@ pub struct Metrics {
     pub plan_cache_hits: IntCounter,
     /// Requests that had to parse, validate and plan.
     pub plan_cache_misses: IntCounter,
-    /// HTTP responses of the GraphQL endpoint by status code.
-    pub http_requests: IntCounterVec,
+    /// Requests of the GraphQL endpoint: by operation and status, latency, in flight, errors.
+    pub requests: crate::request_metrics::RequestMetrics,
     /// Per database pool (label `pool`: `primary`; replicas and shards add theirs), set at
     /// each scrape.
     pool: PoolGauges,
@@ -58,14 +56,7 @@ impl Metrics {
             "fraiseql_plan_cache_misses_total",
             "Requests whose document had to be parsed, validated and planned",
         )?;
-        let http_requests = IntCounterVec::new(
-            Opts::new(
-                "fraiseql_http_requests_total",
-                "GraphQL HTTP responses by status code",
-            ),
-            &["status"],
-        )?;
-        registry.register(Box::new(http_requests.clone()))?;
+        let requests = crate::request_metrics::RequestMetrics::register(&registry)?;
         let gauge = |name: &str, help: &str| -> Result<IntGaugeVec, MetricsError> {
             let g = IntGaugeVec::new(Opts::new(name, help), &["pool"])?;
             registry.register(Box::new(g.clone()))?;
@@ -108,7 +99,7 @@ impl Metrics {
             documents_parsed,
             plan_cache_hits,
             plan_cache_misses,
-            http_requests,
+            requests,
         })
     }
 

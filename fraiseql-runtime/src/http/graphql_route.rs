@@ -40,14 +40,14 @@ pub async fn post(
         );
     }
     match GraphqlRequest::from_json(&body) {
-        Ok(params) => outcome(
-            &state,
-            state
+        Ok(params) => {
+            let operation = params.operation_name.clone();
+            let outcome = state
                 .service
                 .handle(with_headers(params, &request), Transport::Post)
-                .await,
-            media,
-        ),
+                .await;
+            named(respond_to(&state, outcome, media), operation)
+        }
         Err(e) => bad_request(&state, media, e.to_string()),
     }
 }
@@ -63,14 +63,14 @@ pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpRespon
     }
     let media = response_media(&request);
     match GraphqlRequest::from_query_string(query_string) {
-        Ok(params) => outcome(
-            &state,
-            state
+        Ok(params) => {
+            let operation = params.operation_name.clone();
+            let outcome = state
                 .service
                 .handle(with_headers(params, &request), Transport::Get)
-                .await,
-            media,
-        ),
+                .await;
+            named(respond_to(&state, outcome, media), operation)
+        }
         Err(e) => bad_request(&state, media, e.to_string()),
     }
 }
@@ -114,7 +114,15 @@ pub async fn playground_asset(file: web::Path<String>) -> HttpResponse {
     }
 }
 
-fn outcome(state: &AppState, outcome: Outcome, media: &'static str) -> HttpResponse {
+/// Tags a response with the operation it answered, for the request metrics.
+fn named(mut response: HttpResponse, operation: Option<String>) -> HttpResponse {
+    response
+        .extensions_mut()
+        .insert(super::observe::OperationName(operation));
+    response
+}
+
+fn respond_to(state: &AppState, outcome: Outcome, media: &'static str) -> HttpResponse {
     use actix_web::http::StatusCode;
     let modern = media == GRAPHQL_RESPONSE_JSON;
     match outcome {
@@ -163,11 +171,7 @@ fn respond(
     media: &'static str,
     body: Vec<u8>,
 ) -> HttpResponse {
-    state
-        .metrics
-        .http_requests
-        .with_label_values(&[status.as_str()])
-        .inc();
+    state.metrics.requests.count_errors(&body);
     // Static header values: no formatting or allocation per response.
     let content_type = if media == GRAPHQL_RESPONSE_JSON {
         HeaderValue::from_static("application/graphql-response+json; charset=utf-8")

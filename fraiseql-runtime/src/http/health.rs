@@ -15,8 +15,16 @@ pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "live"}))
 }
 
-/// `GET /health/ready`: 200 when the database answers within a second, else 503.
+/// `GET /health/ready`: 200 when the database answers within a second, else 503; 503 at once
+/// while the server drains after a shutdown signal. The body names each dependency's state
+/// and the schema hash (instances running different schemas are visible during a rollout).
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    if state.draining.is_set() {
+        return HttpResponse::ServiceUnavailable().json(serde_json::json!({
+            "status": "draining",
+            "schema": state.schema_hash,
+        }));
+    }
     match state.service.database().ping(READY_TIMEOUT).await {
         Ok(()) => HttpResponse::Ok().json(serde_json::json!({
             "status": "ready",

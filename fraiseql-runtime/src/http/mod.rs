@@ -4,6 +4,8 @@
 mod accept;
 mod graphql_route;
 mod health;
+pub mod lifecycle;
+mod observe;
 
 use std::sync::Arc;
 
@@ -24,15 +26,24 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Schema hash reported by `/health/ready`.
     pub schema_hash: &'static str,
+    /// Set once a shutdown signal arrived (readiness is then 503).
+    pub draining: lifecycle::Draining,
 }
 
-/// Serves until SIGINT/SIGTERM, then stops accepting and finishes in-flight requests.
-pub async fn serve(config: &Config, state: AppState) -> std::io::Result<()> {
+/// Serves until SIGINT/SIGTERM, then drains (see [`lifecycle`]), stops accepting and finishes
+/// in-flight requests.
+pub async fn serve(
+    config: &Config,
+    shutdown: lifecycle::ShutdownSettings,
+    state: AppState,
+) -> std::io::Result<()> {
+    let draining = state.draining.clone();
     let state = web::Data::new(state);
     tracing::info!(bind = %config.bind, "serving GraphQL at http://{}/graphql", config.bind);
-    HttpServer::new(move || {
+    let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .wrap(actix_web::middleware::from_fn(observe::observe))
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .route("/graphql", web::post().to(graphql_route::post))
             .route("/graphql", web::get().to(graphql_route::get))
@@ -46,9 +57,12 @@ pub async fn serve(config: &Config, state: AppState) -> std::io::Result<()> {
             .route("/metrics", web::get().to(metrics))
     })
     .bind(config.bind)?
-    .shutdown_timeout(10)
-    .run()
-    .await
+    // Signals are ours: readiness must turn 503 and the drain run before accepting stops.
+    .disable_signals()
+    .shutdown_timeout(shutdown.shutdown_timeout.as_secs())
+    .run();
+    actix_web::rt::spawn(lifecycle::on_signal(server.handle(), draining, shutdown));
+    server.await
 }
 
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {

@@ -1,0 +1,191 @@
+//! Request metrics of the GraphQL endpoint: responses by operation and status, latency by
+//! operation, requests in flight, and GraphQL errors by `extensions.code`.
+//!
+//! Operation names come from clients, so the label set is bounded: the first
+//! [`MAX_OPERATION_NAMES`] distinct valid names are kept, later ones count as `other`;
+//! requests without a name are `anonymous`.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry};
+
+/// Distinct operation names kept as label values.
+pub const MAX_OPERATION_NAMES: usize = 100;
+
+/// Latency buckets in seconds: 1 ms to 10 s (the alert threshold, 500 ms, is one of them).
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The metrics of requests.
+pub struct RequestMetrics {
+    /// `fraiseql_http_requests_total{operation,status}`.
+    requests: IntCounterVec,
+    /// `fraiseql_http_request_duration_seconds{operation}`.
+    duration: HistogramVec,
+    /// `fraiseql_http_requests_in_flight`.
+    in_flight: IntGauge,
+    /// `fraiseql_graphql_errors_total{code}`.
+    errors: IntCounterVec,
+    names: Mutex<HashSet<String>>,
+}
+
+/// Decrements the in-flight gauge when the request ends, however it ends.
+pub struct InFlight(IntGauge);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+impl RequestMetrics {
+    /// Registers the metrics in `registry`.
+    pub fn register(registry: &Registry) -> Result<RequestMetrics, prometheus::Error> {
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "fraiseql_http_requests_total",
+                "GraphQL HTTP responses by operation name and status code",
+            ),
+            &["operation", "status"],
+        )?;
+        let duration = HistogramVec::new(
+            HistogramOpts::new(
+                "fraiseql_http_request_duration_seconds",
+                "Time from receiving a GraphQL request to its response, by operation name",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["operation"],
+        )?;
+        let in_flight = IntGauge::new(
+            "fraiseql_http_requests_in_flight",
+            "GraphQL requests being answered now",
+        )?;
+        let errors = IntCounterVec::new(
+            Opts::new(
+                "fraiseql_graphql_errors_total",
+                "GraphQL errors in responses, by extensions.code",
+            ),
+            &["code"],
+        )?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(duration.clone()))?;
+        registry.register(Box::new(in_flight.clone()))?;
+        registry.register(Box::new(errors.clone()))?;
+        Ok(RequestMetrics {
+            requests,
+            duration,
+            in_flight,
+            errors,
+            names: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// A request started; the guard ends it.
+    pub fn started(&self) -> InFlight {
+        self.in_flight.inc();
+        InFlight(self.in_flight.clone())
+    }
+
+    /// A response went out.
+    pub fn finished(&self, operation: Option<&str>, status: &str, elapsed: Duration) {
+        let operation = self.label(operation);
+        self.requests
+            .with_label_values(&[operation.as_str(), status])
+            .inc();
+        self.duration
+            .with_label_values(&[operation.as_str()])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts the `extensions.code` of each error in a response body that has errors (read
+    /// only then: bodies without errors cost one prefix comparison).
+    pub fn count_errors(&self, body: &[u8]) {
+        if !body.starts_with(b"{\"errors\"") {
+            return;
+        }
+        #[derive(serde::Deserialize)]
+        struct Body {
+            errors: Vec<Error>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Error {
+            #[serde(default)]
+            extensions: Option<Extensions>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Extensions {
+            code: Option<String>,
+        }
+        let Ok(parsed) = serde_json::from_slice::<Body>(body) else {
+            return;
+        };
+        for error in parsed.errors {
+            let code = error
+                .extensions
+                .and_then(|e| e.code)
+                .filter(|c| c.len() <= 64 && c.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'))
+                .unwrap_or_else(|| "NONE".to_string());
+            self.errors.with_label_values(&[code.as_str()]).inc();
+        }
+    }
+
+    fn label(&self, operation: Option<&str>) -> String {
+        let Some(name) = operation else {
+            return "anonymous".into();
+        };
+        if !is_graphql_name(name) {
+            return "other".into();
+        }
+        let mut names = self
+            .names
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if names.contains(name) {
+            return name.to_owned();
+        }
+        if names.len() < MAX_OPERATION_NAMES {
+            names.insert(name.to_owned());
+            return name.to_owned();
+        }
+        "other".into()
+    }
+}
+
+/// `[_A-Za-z][_0-9A-Za-z]*`, at most 128 characters.
+fn is_graphql_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    name.len() <= 128
+        && bytes
+            .next()
+            .is_some_and(|b| b == b'_' || b.is_ascii_alphabetic())
+        && bytes.all(|b| b == b'_' || b.is_ascii_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_labels_are_bounded() {
+        let m = RequestMetrics::register(&Registry::new()).unwrap();
+        assert_eq!(m.label(None), "anonymous");
+        assert_eq!(m.label(Some("has space")), "other");
+        for i in 0..MAX_OPERATION_NAMES {
+            assert_eq!(m.label(Some(&format!("Op{i}"))), format!("Op{i}"));
+        }
+        assert_eq!(m.label(Some("OneTooMany")), "other");
+        assert_eq!(m.label(Some("Op7")), "Op7");
+    }
+
+    #[test]
+    fn error_codes_are_counted() {
+        let m = RequestMetrics::register(&Registry::new()).unwrap();
+        m.count_errors(br#"{"errors":[{"message":"a","extensions":{"code":"CONFLICT"}},{"message":"b"}],"data":null}"#);
+        m.count_errors(br#"{"data":{}}"#);
+        assert_eq!(m.errors.with_label_values(&["CONFLICT"]).get(), 1);
+        assert_eq!(m.errors.with_label_values(&["NONE"]).get(), 1);
+    }
+}
