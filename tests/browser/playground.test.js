@@ -11,83 +11,15 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { freePort, startServer, stopServer } from '../js-support/server.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const serverBin = process.env.FRAISEQL_BIN ?? path.join(repoRoot, 'target', 'debug', 'fraiseql-blog');
 const chromiumBin = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const QUERY = '{ users(limit: 3) { id name } }';
-
-// A new SQLite file is created, migrated and seeded by `serve`, which takes a while on 2 cores.
-const SERVER_START_TIMEOUT_MS = 120_000;
-
-/** A TCP port nobody listens on right now (the kernel picks it). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `fraiseql-blog serve`; resolves once /graphql answers, with the process and its log. */
-async function startServer(dbFile, port) {
-  assert.ok(existsSync(serverBin), `${serverBin} is missing: run \`cargo build\` first`);
-  const child = spawn(serverBin, ['serve'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: `sqlite://${dbFile}`,
-      FRAISEQL_BIND: `127.0.0.1:${port}`,
-      RUST_LOG: process.env.RUST_LOG ?? 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  child.stdout.on('data', (chunk) => { log += chunk; });
-  child.stderr.on('data', (chunk) => { log += chunk; });
-  let exited = null;
-  child.on('exit', (code, signal) => { exited = { code, signal }; });
-
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (exited) {
-      throw new Error(`the server exited early (${JSON.stringify(exited)}):\n${log}`);
-    }
-    try {
-      const response = await fetch(`${base}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: '{ __typename }' }),
-      });
-      if (response.ok) return { child, base, log: () => log };
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`the server did not answer within ${SERVER_START_TIMEOUT_MS} ms:\n${log}`);
-}
-
-async function stopServer(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 /** The first three users as GraphQL returns them (IDs are strings), read with plain SQL. */
 function usersFromDatabase(dbFile) {

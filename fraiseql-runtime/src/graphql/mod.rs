@@ -40,11 +40,11 @@ pub enum Transport {
 
 /// What became of a request.
 pub enum Outcome {
-    /// Malformed request, syntax error, unknown operation: HTTP 400 whatever the media type.
+    /// Malformed request, unknown operation: HTTP 400 whatever the media type.
     BadRequest(Vec<u8>),
     /// A mutation over GET: HTTP 405 with `Allow: POST`.
     MethodNotAllowed(Vec<u8>),
-    /// Validation or variable-coercion errors, nothing executed: 400 for
+    /// Syntax, validation or variable-coercion errors, nothing executed: 400 for
     /// `application/graphql-response+json`, 200 for legacy `application/json`.
     NotExecuted(Vec<u8>),
     /// Executed (the body may still carry field errors).
@@ -166,8 +166,10 @@ impl GraphqlService {
         request: &GraphqlRequest,
         transport: Transport,
     ) -> Result<PreparedOperation, Outcome> {
+        // A syntax error is a GraphQL request error like a validation error: 200 under legacy
+        // application/json, 400 under graphql-response+json (the spec's SHOULDs for both).
         let ast = ast::Document::parse(request.query.as_str(), "query.graphql").map_err(|e| {
-            Outcome::BadRequest(diagnostics_body(
+            Outcome::NotExecuted(diagnostics_body(
                 e.errors.iter().map(|d| d.to_json()),
                 errors::BAD_REQUEST,
             ))
