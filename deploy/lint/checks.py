@@ -49,7 +49,7 @@ def check_manifests(directory):
         problems.append(f"readinessProbe path is {readiness['httpGet']['path']}, want /health/ready")
     for key, want in READINESS.items():
         if readiness.get(key) != want:
-            problems.append(f"readinessProbe.{key} is {readiness.get(key)}, the product says {want}")
+            problems.append(f"readinessProbe.{key} is {readiness.get(key)!r}, the product says {want}")
     if container["livenessProbe"]["httpGet"]["path"] != "/health/live":
         problems.append("livenessProbe must use /health/live (it never touches the database)")
 
@@ -65,16 +65,16 @@ def check_manifests(directory):
     hpa = docs[("HorizontalPodAutoscaler", "fraiseql")]["spec"]
     for key in ("minReplicas", "maxReplicas"):
         if hpa[key] != HPA[key]:
-            problems.append(f"HPA {key} is {hpa[key]}, the product says {HPA[key]}")
+            problems.append(f"HPA {key} is {hpa[key]!r}, the product says {HPA[key]}")
     resources = {m["resource"]["name"]: m["resource"]["target"].get("averageUtilization")
                  for m in hpa["metrics"] if m["type"] == "Resource"}
     for name in ("cpu", "memory"):
         if resources.get(name) != HPA[name]:
-            problems.append(f"HPA {name} target is {resources.get(name)}, the product says {HPA[name]}")
+            problems.append(f"HPA {name} target is {resources.get(name)!r}, the product says {HPA[name]}")
     for direction, key in (("scaleUp", "scaleUp"), ("scaleDown", "scaleDown")):
         window = hpa["behavior"][direction]["stabilizationWindowSeconds"]
         if window != HPA[key]:
-            problems.append(f"HPA {direction} window is {window}, the product says {HPA[key]}")
+            problems.append(f"HPA {direction} window is {window!r}, the product says {HPA[key]}")
     if "resources" not in container or "cpu" not in container["resources"].get("requests", {}):
         problems.append("the container needs a CPU request: the HPA's CPU target is a share of it")
 
