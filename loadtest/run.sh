@@ -16,7 +16,7 @@
 #
 # Options:
 #   --instances N      server instances (default 1; more than 1 puts HAProxy in front)
-#   --rates LIST       requests/s per step, comma-separated (default 250,500,1000,2000,4000,8000,16000)
+#   --rates LIST       requests/s per step, comma-separated (default 1000,2000,4000,...,32000)
 #   --step DURATION    length of each step, oha syntax (default 10s)
 #   --warmup DURATION  a first run at the lowest rate, not reported (default 3s)
 #   --connections N    client connections (default 64)
@@ -34,10 +34,10 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 repo_root=$(pwd)
-command_line="bash loadtest/run.sh $*"
+command_line="bash loadtest/run.sh${*:+ $*}"
 
 instances=1
-rates=250,500,1000,2000,4000,8000,16000
+rates=1000,2000,4000,8000,12000,16000,20000,24000,28000,32000
 step=10s
 warmup=3s
 connections=64
@@ -248,6 +248,20 @@ cpu_ticks() {
     echo "$total"
 }
 ticks_per_second=$(getconf CLK_TCK)
+# CPU time (ticks) of the whole machine, busy (not idle or waiting for I/O).
+machine_ticks() {
+    awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+# CPU time (ticks) of this shell's finished children, the load generator of each step, into
+# $generator_ticks. (`times` must run in this shell, not in a $(…) subshell, whose children
+# are others.)
+read_generator_ticks() {
+    times >"$work/times"
+    generator_ticks=$(awk -v hz="$ticks_per_second" 'NR == 2 {
+        total = 0
+        for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); total += t[1] * 60 + t[2] }
+        printf "%d", total * hz }' "$work/times")
+}
 
 # Other work on the machine takes cores from the server and the load generator: say how much.
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -259,12 +273,20 @@ breaking=""
 broken_in_a_row=0
 for rate in "${rate_list[@]}"; do
     echo "== $rate requests/s for $step"
-    ticks_before=$(cpu_ticks)
+    read_generator_ticks
+    server_before=$(cpu_ticks) generator_before=$generator_ticks machine_before=$(machine_ticks)
     started=$(date +%s.%N)
     result=$(measure "$rate" "$step") || die "the load generator failed at $rate requests/s"
-    # Cores the servers kept busy during the step (HAProxy included when it is in front).
-    cores=$(awk -v t="$(($(cpu_ticks) - ticks_before))" -v hz="$ticks_per_second" \
-        -v s="$started" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", t / hz / (e - s) }')
+    read_generator_ticks
+    # Cores kept busy during the step by the servers (HAProxy included when it is in front), by
+    # the load generator, and by everything else on the machine (other people's work).
+    read -r server_cores generator_cores other_cores < <(awk -v hz="$ticks_per_second" \
+        -v server="$(($(cpu_ticks) - server_before))" \
+        -v generator="$((generator_ticks - generator_before))" \
+        -v machine="$(($(machine_ticks) - machine_before))" \
+        -v s="$started" -v e="$(date +%s.%N)" 'BEGIN {
+            d = hz * (e - s); other = machine - server - generator
+            printf "%.2f %.2f %.2f\n", server / d, generator / d, (other > 0 ? other : 0) / d }')
     read -r achieved p50 p99 total failed <<<"$result"
     verdict=$(awk -v p99="$p99" -v total="$total" -v failed="$failed" 'BEGIN {
         rate = total > 0 ? failed / total : 1
@@ -274,8 +296,9 @@ for rate in "${rate_list[@]}"; do
         else print "ok" }')
     error_pct=$(awk -v total="$total" -v failed="$failed" \
         'BEGIN { printf "%.3f", (total > 0 ? 100 * failed / total : 100) }')
-    rows+=("$(printf '| %8s | %10.0f | %8.1f | %8.1f | %12s | %7s %% | %12s | %s |' \
-        "$rate" "$achieved" "$p50" "$p99" "$failed/$total" "$error_pct" "$cores" "$verdict")")
+    rows+=("$(printf '| %8s | %10.0f | %8.1f | %8.1f | %12s | %7s %% | %21s | %s |' \
+        "$rate" "$achieved" "$p50" "$p99" "$failed/$total" "$error_pct" \
+        "$server_cores / $generator_cores / $other_cores" "$verdict")")
     if [ "$verdict" = ok ]; then
         broken_in_a_row=0
     else
@@ -307,10 +330,11 @@ echo "- database: $(sed -E 's#://[^@/]*@#://***@#; s#sqlite://.*#SQLite (seeded 
 echo "- load: $generator, $connections connections, $step per step$([ "$generator" = oha ] && echo ', latency corrected (open model)')"
 echo "- query: \`$query\`"
 echo "- machine: $(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); load average before/after: $load_before / $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "- peak RSS per instance: ${peak_rss:-unknown}; server cores: CPU time of the instances (and HAProxy) per second of the step"
+echo "- peak RSS per instance: ${peak_rss:-unknown}"
+echo "- cores busy: CPU time per second of the step, of the instances (and HAProxy) / the load generator / all other processes on the machine"
 echo
-echo "| target/s | achieved/s | p50 (ms) | p99 (ms) | failed/total | errors    | server cores | verdict |"
-echo "|---------:|-----------:|---------:|---------:|-------------:|----------:|-------------:|---------|"
+echo "| target/s | achieved/s | p50 (ms) | p99 (ms) | failed/total | errors    | cores: server/load/other | verdict |"
+echo "|---------:|-----------:|---------:|---------:|-------------:|----------:|----------------------:|---------|"
 printf '%s\n' "${rows[@]}"
 echo
 if [ -n "$breaking" ]; then
