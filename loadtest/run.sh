@@ -331,7 +331,7 @@ echo "- load: $generator, $connections connections, $step per step$([ "$generato
 echo "- query: \`$query\`"
 echo "- machine: $(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); load average before/after: $load_before / $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- peak RSS per instance: ${peak_rss:-unknown}"
-echo "- cores busy: CPU time per second of the step, of the instances (and HAProxy) / the load generator / all other processes on the machine"
+echo "- cores busy: CPU time per second of the step, of the instances (and HAProxy) / the load generator / all other processes on the machine (PostgreSQL too, when it runs here)"
 echo
 echo "| target/s | achieved/s | p50 (ms) | p99 (ms) | failed/total | errors    | cores: server/load/other | verdict |"
 echo "|---------:|-----------:|---------:|---------:|-------------:|----------:|----------------------:|---------|"
