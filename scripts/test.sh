@@ -192,6 +192,15 @@ browser_test() {
 }
 step "browser test (headless Chromium, playground)" browser_test
 
+conformance_audit() {
+    cargo test --workspace --no-run || return 1
+    (cd tests/conformance && npm ci --no-audit --no-fund && npm test)
+}
+step "GraphQL-over-HTTP conformance audit (graphql-http serverAudits, every MUST)" conformance_audit
+
+step "deploy kit lint (hadolint, kubernetes-validate, promtool rules and tests, haproxy -c)" \
+    bash scripts/deploy-lint.sh
+
 # ---------------------------------------------------------------------------------------------
 
 section "Summary"
