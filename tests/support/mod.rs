@@ -42,8 +42,12 @@ pub fn free_port() -> u16 {
 impl TestServer {
     /// Starts `serve` with a fresh SQLite file unless `envs` sets `DATABASE_URL`.
     pub fn start(envs: &[(&str, &str)]) -> TestServer {
+        TestServer::start_on(free_port(), envs)
+    }
+
+    /// The same on a given loopback port.
+    pub fn start_on(port: u16, envs: &[(&str, &str)]) -> TestServer {
         let dir = temp_dir("server");
-        let port = free_port();
         let mut cmd = Command::new(BIN);
         cmd.arg("serve")
             .env_remove("DATABASE_URL")
