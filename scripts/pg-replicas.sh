@@ -8,6 +8,10 @@
 #   scripts/pg-replicas.sh status <primary-port> <replica-port>...   exit 0 when all are running
 #   scripts/pg-replicas.sh kill   <port>                             immediate shutdown of one
 #                                                                     cluster (a crash, for tests)
+#   scripts/pg-replicas.sh freeze <port>                             SIGSTOP its processes: a server
+#                                                                     that stops answering with its
+#                                                                     sockets open (a hung host)
+#   scripts/pg-replicas.sh thaw   <port>                             SIGCONT them
 #   scripts/pg-replicas.sh remove <primary-port> <replica-port>...   stop, then delete the data
 #
 # Every command is idempotent: `start` on a running set only waits for streaming, and starts
@@ -28,7 +32,7 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 start|stop|status|remove <primary-port> <replica-port>...  |  $0 kill <port>" >&2
+    echo "usage: $0 start|stop|status|remove <primary-port> <replica-port>...  |  $0 kill|freeze|thaw <port>" >&2
     exit 2
 }
 
@@ -215,8 +219,29 @@ start() {
     echo "pg-replicas: primary 127.0.0.1:$primary_port, streaming replicas: $* ($base)"
 }
 
+# The postmaster of the cluster on <port> and its children (nothing when it is not running).
+cluster_pids() {
+    local pidfile pid
+    pidfile="$(datadir_of "$1")/postmaster.pid"
+    [ -f "$pidfile" ] || return 0
+    pid=$(head -n 1 "$pidfile")
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+    echo "$pid"
+    # Its children, from /proc (procps may not be installed on a fresh machine).
+    awk -v parent="$pid" '/^Pid:/ { p = $2 } /^PPid:/ && $2 == parent { print p }' \
+        /proc/[0-9]*/status 2>/dev/null || true
+}
+
+signal_cluster() {
+    local signal=$1 port=$2 pids
+    pids=$(cluster_pids "$port")
+    [ -z "$pids" ] || kill "-$signal" $pids 2>/dev/null || true
+}
+
 stop_cluster() {
     local port=$1
+    # A frozen cluster could not act on the shutdown request.
+    signal_cluster CONT "$port"
     if is_running "$port"; then
         run_pg "$bindir/pg_ctl" stop -D "$(datadir_of "$port")" -m fast -w -t 60 >/dev/null
     fi
@@ -241,8 +266,21 @@ status() {
     done
 }
 
+freeze() {
+    [ $# -eq 1 ] || usage
+    signal_cluster STOP "$1"
+    echo "pg-replicas: froze $1 (SIGSTOP)"
+}
+
+thaw() {
+    [ $# -eq 1 ] || usage
+    signal_cluster CONT "$1"
+    echo "pg-replicas: thawed $1 (SIGCONT)"
+}
+
 kill_one() {
     [ $# -eq 1 ] || usage
+    signal_cluster CONT "$1"
     if is_running "$1"; then
         run_pg "$bindir/pg_ctl" stop -D "$(datadir_of "$1")" -m immediate -w -t 60 >/dev/null
     fi
@@ -262,6 +300,8 @@ case "$action" in
     stop) stop "$@" ;;
     status) status "$@" ;;
     kill) kill_one "$@" ;;
+    freeze) freeze "$@" ;;
+    thaw) thaw "$@" ;;
     remove) remove "$@" ;;
     *) usage ;;
 esac

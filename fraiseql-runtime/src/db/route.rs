@@ -5,9 +5,11 @@
 //! which lag; [`ReplicaSet::choose`] picks the replica. A request keeps the replica it first
 //! got for as long as that one stays eligible, so the levels of one nested query read one
 //! server's data. A read that fails on a replica with a connection-class error (connection
-//! refused or lost, the server starting up or shutting down, the pool out of time) or cancelled
-//! by a recovery conflict runs again on another replica, then on the primary: a dead replica
-//! never fails a read. A mutation pins everything to its transaction's session on the primary.
+//! refused or lost, the server starting up or shutting down, the pool out of time), cancelled
+//! by a recovery conflict, or still waiting when the probe takes the replica out of rotation (a
+//! server that stopped answering without closing its sockets) runs again on another replica,
+//! then on the primary: a dead replica never fails a read. A mutation pins everything to its
+//! transaction's session on the primary.
 //!
 //! Targets are an enum so that shards can be added beside replicas: a shard is one more kind of
 //! target (its own primary and replica set), chosen from the statement's shard key.
@@ -137,14 +139,22 @@ impl<'a> RequestSessions<'a> {
         sql: &str,
         binds: &[Bind],
     ) -> Result<Box<dyn RowSet>, DbError> {
+        let database = self.database;
         loop {
             let Target::Replica(index) = self.target(route) else {
                 return self.primary().await?.load(rows, sql, binds).await;
             };
-            let result = match self.replica_session(index).await {
-                Ok(session) => session.load(rows, sql, binds).await,
-                Err(error) => Err(error),
+            let Some(set) = database.replica_set() else {
+                return self.primary().await?.load(rows, sql, binds).await;
             };
+            let result = set
+                .unless_it_leaves(index, async {
+                    self.replica_session(index)
+                        .await?
+                        .load(rows, sql, binds)
+                        .await
+                })
+                .await;
             match result {
                 Ok(rows) => return Ok(rows),
                 Err(error) if retry_elsewhere(&error) => self.replica_failed(index, &error),
@@ -174,8 +184,13 @@ impl<'a> RequestSessions<'a> {
 
     fn replica_failed(&mut self, index: usize, error: &DbError) {
         tracing::warn!(replica = index, %error, "a read failed on a replica; running it elsewhere");
-        if matches!(&self.replica, Some((kept, _)) if *kept == index) {
-            self.replica = None;
+        if let Some((kept, mut session)) = self.replica.take() {
+            if kept == index {
+                // Its statement may have been abandoned midway: never back into the pool.
+                session.discard();
+            } else {
+                self.replica = Some((kept, session));
+            }
         }
         self.failed.push(index);
         if !error.is_recovery_conflict() {

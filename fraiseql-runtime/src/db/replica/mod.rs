@@ -132,6 +132,9 @@ struct Health {
     replayed: AtomicU64,
     /// When the replica last had everything the primary had written (probe only).
     caught_up_at: Mutex<Option<Instant>>,
+    /// Woken when the replica leaves the rotation, so that reads waiting on it (a server that
+    /// stopped answering without closing its sockets) give up and run elsewhere.
+    left: tokio::sync::Notify,
 }
 
 impl Health {
@@ -141,7 +144,15 @@ impl Health {
             lag_us: AtomicU64::new(u64::MAX),
             replayed: AtomicU64::new(0),
             caught_up_at: Mutex::new(None),
+            left: tokio::sync::Notify::new(),
         }
+    }
+
+    /// Out of rotation; wakes the reads waiting on the replica. Whether it was in before.
+    fn take_down(&self) -> bool {
+        let was_healthy = self.healthy.swap(false, Ordering::Relaxed);
+        self.left.notify_waiters();
+        was_healthy
     }
 
     fn lag(&self) -> Option<Duration> {
@@ -236,9 +247,39 @@ impl ReplicaSet {
     /// failed with a connection-class error.
     pub(crate) fn mark_down(&self, index: usize, error: &DbError) {
         if let Some(replica) = self.replicas.get(index) {
-            if replica.health.healthy.swap(false, Ordering::Relaxed) {
+            if replica.health.take_down() {
                 tracing::warn!(replica = %replica.label, %error, "a read failed on the replica; out of rotation until it answers a probe");
             }
+        }
+    }
+
+    /// `work` on replica `index` (taking a connection, a statement), given up with
+    /// [`DbError::Connect`] if the replica leaves the rotation meanwhile: its probe found it
+    /// not answering, so the read had better run elsewhere than wait for TCP to time out.
+    pub(crate) async fn unless_it_leaves<T>(
+        &self,
+        index: usize,
+        work: impl std::future::Future<Output = Result<T, DbError>>,
+    ) -> Result<T, DbError> {
+        let Some(replica) = self.replicas.get(index) else {
+            return work.await;
+        };
+        let left = replica.health.left.notified();
+        tokio::pin!(left);
+        // Registered before the check, so a departure in between still wakes it.
+        left.as_mut().enable();
+        if !replica.health.healthy.load(Ordering::Relaxed) {
+            return Err(DbError::Connect(format!(
+                "{} left the rotation",
+                replica.label
+            )));
+        }
+        tokio::select! {
+            result = work => result,
+            () = left => Err(DbError::Connect(format!(
+                "{} left the rotation during the read",
+                replica.label
+            ))),
         }
     }
 

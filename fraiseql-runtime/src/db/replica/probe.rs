@@ -113,7 +113,7 @@ async fn probe_one(replica: &Replica, primary: Option<Lsn>, began: Instant) {
 }
 
 fn down(replica: &Replica, reason: &str) {
-    if replica.health.healthy.swap(false, Ordering::Relaxed) {
+    if replica.health.take_down() {
         tracing::warn!(replica = %replica.label, reason, "replica failed its probe; out of rotation");
     } else {
         tracing::debug!(replica = %replica.label, reason, "replica still failing its probe");
