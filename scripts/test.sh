@@ -8,8 +8,9 @@
 # (chromium, sqlite3, pgbouncer, ...), and starts a private PostgreSQL cluster with
 # pg_stat_statements on port 55432 (stopped again at exit) for the tests that count statements.
 # Then it runs rustfmt, clippy, `cargo test --workspace`, the in-process PostgreSQL tests again
-# through PgBouncer in transaction mode (port 55441, FRAISEQL_STATEMENT_CACHE=off) and the
-# browser test. Every step runs even when an earlier one failed, so one run shows every
+# through PgBouncer in transaction mode (port 55441, FRAISEQL_STATEMENT_CACHE=off), the read
+# replica tests (their own primaries and streaming replicas, ports 55480-55491) and the browser
+# test. Every step runs even when an earlier one failed, so one run shows every
 # failure; the exit status is non-zero when any step failed.
 set -uo pipefail
 
@@ -149,9 +150,21 @@ pgbouncer_port=55441
 stop_pgbouncer() {
     bash "$repo_root/scripts/pgbouncer.sh" stop "$pgbouncer_port" 5432 || true
 }
+# The read-replica tests start and remove their own clusters (scripts/pg-replicas.sh, three
+# ports from each of these); this removes what a killed run may have left behind.
+replica_first_ports=(55480 55483 55486 55489)
+replicas_dir="${CARGO_TARGET_DIR:-$repo_root/target}/tmp/pg-replicas"
+remove_replicas() {
+    local first
+    for first in "${replica_first_ports[@]}"; do
+        PG_REPLICAS_DIR="$replicas_dir" bash "$repo_root/scripts/pg-replicas.sh" remove \
+            "$first" "$((first + 1))" "$((first + 2))" >/dev/null 2>&1 || true
+    done
+}
 stop_services() {
     stop_pgbouncer
     stop_pg_stats
+    remove_replicas
 }
 trap stop_services EXIT
 bash scripts/pg-instance.sh start "$pg_stats_port" "$pg_stats_dir" \
@@ -182,6 +195,17 @@ through_pgbouncer() {
     return $status
 }
 step "exec_blog and mutations through PgBouncer (transaction mode, statement cache off)" through_pgbouncer
+
+# Read replicas against real streaming replication (tests/replicas.rs, #[ignore]d in the plain
+# run above because they start PostgreSQL clusters of their own): spread, a replica killed under
+# load, replay paused past the lag bound, read-your-writes with the consistency token.
+replica_tests() {
+    local status=0
+    cargo test --workspace --test replicas --no-fail-fast -- --ignored || status=1
+    remove_replicas
+    return $status
+}
+step "read replicas (a primary and two streaming replicas per test)" replica_tests
 
 browser_test() {
     # The binary the integration tests ran (target/debug/fraiseql-blog). `cargo test --no-run`

@@ -602,3 +602,65 @@ fn bad_pool_settings_are_refused_with_exit_code_2_by_every_command() {
         }
     }
 }
+
+#[test]
+fn bad_replica_settings_stop_serve_with_exit_code_2() {
+    let ws = Workspace::new("cli-bad-replicas");
+    let bind = format!("127.0.0.1:{}", free_port());
+    let pg = "postgres://postgres@127.0.0.1:1/none";
+    for (envs, expected) in [
+        (
+            vec![("FRAISEQL_READS", "replicas")],
+            "FRAISEQL_READS=\"replicas\" is not ",
+        ),
+        (
+            vec![("FRAISEQL_REPLICA_MAX_LAG_MS", "-5")],
+            "FRAISEQL_REPLICA_MAX_LAG_MS=\"-5\" is not ",
+        ),
+        (
+            vec![("FRAISEQL_REPLICA_PROBE_MS", "1")],
+            "FRAISEQL_REPLICA_PROBE_MS=\"1\" is not ",
+        ),
+        (
+            vec![("DATABASE_URL_REPLICA", "mysql://replica/db")],
+            "DATABASE_URL_REPLICA=\"mysql://replica/db\" is not a database URL",
+        ),
+        (
+            // The primary is the workspace's SQLite file.
+            vec![("DATABASE_URL_REPLICA", pg)],
+            "DATABASE_URL_REPLICA is set but the primary (DATABASE_URL) is SQLite",
+        ),
+    ] {
+        let mut all = vec![("DATABASE_URL", ws.url.as_str()), ("FRAISEQL_BIND", &bind)];
+        all.extend(envs.iter().copied());
+        let run = run_in(&ws.dir, &["serve"], &all, Duration::from_secs(60));
+        assert_eq!(run.code, Some(2), "{envs:?}: {run}");
+        assert!(run.stderr.contains(expected), "{run}");
+    }
+    // `explain` prints routes as FRAISEQL_READS resolves them, so it refuses a bad one too.
+    let query = ws.dir.join("q.graphql");
+    std::fs::write(&query, "{ users(limit: 1) { id } }").expect("write the query");
+    let file = query.to_str().expect("utf-8 path");
+    let run = run_in(
+        &ws.dir,
+        &["explain", file],
+        &[("FRAISEQL_READS", "all")],
+        Duration::from_secs(60),
+    );
+    assert_eq!(run.code, Some(2), "{run}");
+    let run = run_in(
+        &ws.dir,
+        &["explain", file],
+        &[
+            ("FRAISEQL_READS", "replica"),
+            ("FRAISEQL_REPLICA_MAX_LAG_MS", "250"),
+        ],
+        Duration::from_secs(60),
+    );
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(
+        run.stdout
+            .contains("route: replica (max lag 250 ms; FRAISEQL_READS=replica)"),
+        "{run}"
+    );
+}

@@ -33,7 +33,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve GraphQL over HTTP (the default). Configuration: DATABASE_URL, FRAISEQL_BIND,
-    /// FRAISEQL_POOL_*, FRAISEQL_STATEMENT_*, RUST_LOG (see the README).
+    /// FRAISEQL_POOL_*, FRAISEQL_STATEMENT_*, DATABASE_URL_REPLICA, FRAISEQL_READS,
+    /// FRAISEQL_REPLICA_*, RUST_LOG (see the README).
     Serve,
     /// Add missing tables, columns and indexes (never drops anything; safe to re-run).
     Migrate {
@@ -49,7 +50,8 @@ enum Command {
     },
     /// Check that the database has every table and column the schema needs.
     Check,
-    /// Show the SQL statements a query document runs, with routes and cache policies.
+    /// Show the SQL statements a query document runs, with routes (as FRAISEQL_READS and
+    /// FRAISEQL_REPLICA_MAX_LAG_MS resolve them) and cache policies.
     Explain {
         /// A file holding one GraphQL query document.
         file: PathBuf,
@@ -205,6 +207,11 @@ async fn serve(model: &'static SchemaModel) -> ExitCode {
         Ok(db) => db,
         Err(code) => return code,
     };
+    if config.replicas.urls.is_empty() && config.replicas.routing.reads == db::Reads::Replica {
+        tracing::warn!(
+            "FRAISEQL_READS=replica without DATABASE_URL_REPLICA: every read goes to the primary"
+        );
+    }
     if new_sqlite_file {
         // The embedded default: a new file is created, migrated and seeded.
         if let Err(e) = db::migrate::migrate(model, &database, false).await {
@@ -226,6 +233,12 @@ async fn serve(model: &'static SchemaModel) -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
+    // After the schema check (on the primary): replicas are its copies. Replicas that do not
+    // answer yet are logged, not fatal: reads go to the primary until they do.
+    let database = match database.with_replicas(&config.replicas, &config.pool).await {
+        Ok(db) => db,
+        Err(e) => return fail(format!("cannot set up the read replicas: {e}")),
+    };
     let metrics = match Metrics::new() {
         Ok(m) => Arc::new(m),
         Err(e) => return fail(e),
@@ -339,6 +352,11 @@ fn explain(
         Ok(url) => url,
         Err(e) => return config_error(e),
     };
+    // The routes printed are the ones `serve` would use with the same environment.
+    let routing = match config::read_routing(&|name| std::env::var(name).ok()) {
+        Ok(routing) => routing,
+        Err(e) => return config_error(e),
+    };
     let text = match std::fs::read_to_string(file) {
         Ok(text) => text,
         Err(e) => return fail(format!("cannot read {}: {e}", file.display())),
@@ -368,7 +386,7 @@ fn explain(
     }
     match OperationPlan::build(&api, &document, operation, url.dialect()) {
         Ok(plan) => {
-            print!("{}", plan.explain());
+            print!("{}", plan.explain_with(routing));
             ExitCode::SUCCESS
         }
         Err(errors) => {

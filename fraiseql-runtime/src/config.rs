@@ -4,7 +4,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::db::{DatabaseUrl, PoolSettings};
+use crate::db::replica::{DEFAULT_MAX_LAG, DEFAULT_PROBE_INTERVAL};
+use crate::db::{DatabaseUrl, PoolSettings, ReadRouting, Reads, ReplicaSettings};
 
 /// Default database: the embedded SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://fraiseql.db";
@@ -22,6 +23,9 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Pool settings.
     pub pool: PoolSettings,
+    /// Read replicas and read routing (`DATABASE_URL_REPLICA`, `FRAISEQL_READS`,
+    /// `FRAISEQL_REPLICA_MAX_LAG_MS`, `FRAISEQL_REPLICA_PROBE_MS`).
+    pub replicas: ReplicaSettings,
 }
 
 /// A configuration value that cannot be used.
@@ -59,6 +63,12 @@ pub enum ConfigError {
         /// `FRAISEQL_POOL_MAX`.
         max: usize,
     },
+    /// `DATABASE_URL_REPLICA` is set while the primary is SQLite.
+    #[error("DATABASE_URL_REPLICA is set but the primary ({variable}) is SQLite; read replicas are PostgreSQL standbys of a PostgreSQL primary")]
+    ReplicasNeedPostgres {
+        /// The variable that named the primary.
+        variable: &'static str,
+    },
     /// `RUST_LOG` is not a tracing filter.
     #[error("RUST_LOG={value:?} is not a log filter ({reason}); use a level such as info, or directives such as warn,fraiseql_runtime=debug")]
     LogFilter {
@@ -83,10 +93,12 @@ impl Config {
             .trim()
             .parse()
             .map_err(|_| ConfigError::Bind(bind_text.clone()))?;
+        let replicas = replica_settings(&lookup, &database_url)?;
         Ok(Config {
             database_url,
             bind,
             pool: pool_settings(&lookup)?,
+            replicas,
         })
     }
 }
@@ -213,6 +225,145 @@ pub fn pool_settings(
         statement_timeout,
         idle_in_transaction_timeout,
     })
+}
+
+/// Longest replica lag bound: a day (a replica further behind is better rebuilt than read).
+const MAX_LAG_MS: u64 = 86_400_000;
+/// Probe interval bounds: often enough to notice a failure within a minute, never so often that
+/// probing becomes load.
+const PROBE_MS: (u64, u64) = (10, 60_000);
+
+/// A whole number within `min..=max` from `variable`; `None` when unset or blank.
+fn whole(
+    lookup: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    (min, max): (u64, u64),
+    expected: &'static str,
+) -> Result<Option<u64>, ConfigError> {
+    let Some(value) = lookup(variable).filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    match value.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+        _ => Err(ConfigError::Setting {
+            variable,
+            value,
+            expected,
+        }),
+    }
+}
+
+/// Where reads go (`FRAISEQL_READS`: `primary` or `replica`) and the lag bound of `@replica`
+/// without `maxLag:` (`FRAISEQL_REPLICA_MAX_LAG_MS`). `explain` reads these too, so the routes
+/// it prints are the ones `serve` would use.
+pub fn read_routing(lookup: &impl Fn(&str) -> Option<String>) -> Result<ReadRouting, ConfigError> {
+    let reads = match lookup("FRAISEQL_READS") {
+        Some(value) if !value.trim().is_empty() => {
+            match value.trim().to_ascii_lowercase().as_str() {
+                "primary" => Reads::Primary,
+                "replica" => Reads::Replica,
+                _ => {
+                    return Err(ConfigError::Setting {
+                        variable: "FRAISEQL_READS",
+                        value,
+                        expected: "primary (only @replica fields read from replicas) or replica (every query field does, unless @primary)",
+                    })
+                }
+            }
+        }
+        _ => Reads::Primary,
+    };
+    let default_max_lag = whole(
+        lookup,
+        "FRAISEQL_REPLICA_MAX_LAG_MS",
+        (0, MAX_LAG_MS),
+        "a whole number of milliseconds from 0 to 86400000",
+    )?
+    .map_or(DEFAULT_MAX_LAG, Duration::from_millis);
+    Ok(ReadRouting {
+        reads,
+        default_max_lag,
+    })
+}
+
+/// The read replicas (`DATABASE_URL_REPLICA`: PostgreSQL URLs separated by commas), read routing
+/// and the probe interval (`FRAISEQL_REPLICA_PROBE_MS`). A comma inside one URL (a multi-host
+/// URL) stays with it: only a comma followed by `<scheme>://` starts the next.
+pub fn replica_settings(
+    lookup: &impl Fn(&str) -> Option<String>,
+    primary: &DatabaseUrl,
+) -> Result<ReplicaSettings, ConfigError> {
+    let routing = read_routing(lookup)?;
+    let probe_interval = whole(
+        lookup,
+        "FRAISEQL_REPLICA_PROBE_MS",
+        PROBE_MS,
+        "a whole number of milliseconds from 10 to 60000",
+    )?
+    .map_or(DEFAULT_PROBE_INTERVAL, Duration::from_millis);
+    let mut urls = Vec::new();
+    let text = lookup("DATABASE_URL_REPLICA").unwrap_or_default();
+    for item in split_urls(&text) {
+        let url = DatabaseUrl::parse(item).map_err(|e| ConfigError::DatabaseUrl {
+            variable: "DATABASE_URL_REPLICA",
+            value: item.to_string(),
+            reason: match e {
+                crate::db::DbError::InvalidUrl(reason) => reason,
+                other => other.to_string(),
+            },
+        })?;
+        if !matches!(url, DatabaseUrl::Postgres { .. }) {
+            return Err(ConfigError::DatabaseUrl {
+                variable: "DATABASE_URL_REPLICA",
+                value: item.to_string(),
+                reason: "a replica must be a PostgreSQL standby (postgres://…)".into(),
+            });
+        }
+        urls.push(url);
+    }
+    if !urls.is_empty() && !matches!(primary, DatabaseUrl::Postgres { .. }) {
+        let variable = match lookup("DATABASE_URL_PRIMARY") {
+            Some(v) if !v.trim().is_empty() => "DATABASE_URL_PRIMARY",
+            _ => "DATABASE_URL",
+        };
+        return Err(ConfigError::ReplicasNeedPostgres { variable });
+    }
+    Ok(ReplicaSettings {
+        urls,
+        routing,
+        probe_interval,
+    })
+}
+
+/// The URLs of a comma-separated list, each trimmed; empty items are skipped.
+fn split_urls(text: &str) -> Vec<&str> {
+    // `scheme://` (or `sqlite:`): a host of a multi-host URL (`h2:5433/db`) is not one.
+    let starts_url = |rest: &str| {
+        let rest = rest.trim_start();
+        let scheme_len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "+.-".contains(c)))
+            .unwrap_or(rest.len());
+        rest.starts_with("sqlite:")
+            || (scheme_len > 0
+                && rest.as_bytes()[0].is_ascii_alphabetic()
+                && rest[scheme_len..].starts_with("://"))
+    };
+    // After this comma: another URL, or an empty item.
+    let ends_item = |rest: &str| {
+        let rest = rest.trim_start();
+        rest.is_empty() || rest.starts_with(',') || starts_url(rest)
+    };
+    let mut items = Vec::new();
+    let mut start = 0;
+    for (i, _) in text.match_indices(',') {
+        if ends_item(&text[i + 1..]) || !starts_url(&text[start..]) {
+            items.push(text[start..i].trim());
+            start = i + 1;
+        }
+    }
+    items.push(text[start..].trim());
+    items.retain(|item| !item.is_empty());
+    items
 }
 
 /// The database URL alone (commands that need no listener, such as `migrate`, read only this).
@@ -489,6 +640,123 @@ mod tests {
             .to_string();
         assert!(e.contains("sslmode=\"maybe\" is not one of"), "{e}");
         assert!(config(&[("DATABASE_URL", "postgres://h/db?sslmode=require")]).is_ok());
+    }
+
+    #[test]
+    fn without_replicas_every_read_goes_to_the_primary() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.replicas, ReplicaSettings::default());
+        assert!(c.replicas.urls.is_empty());
+        assert_eq!(c.replicas.routing.reads, Reads::Primary);
+        assert_eq!(
+            c.replicas.routing.default_max_lag,
+            Duration::from_millis(2000)
+        );
+        assert_eq!(c.replicas.probe_interval, Duration::from_millis(1000));
+    }
+
+    #[test]
+    fn database_url_replica_is_read() {
+        let pg = ("DATABASE_URL", "postgres://u@primary/db");
+        let c = config(&[
+            pg,
+            (
+                "DATABASE_URL_REPLICA",
+                " postgres://u@r0/db , postgresql://u@r1:5433/db?sslmode=require,",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.replicas.urls,
+            vec![
+                DatabaseUrl::Postgres {
+                    url: "postgres://u@r0/db".into()
+                },
+                DatabaseUrl::Postgres {
+                    url: "postgresql://u@r1:5433/db?sslmode=require".into()
+                },
+            ]
+        );
+        // A multi-host URL keeps its comma.
+        let c = config(&[pg, ("DATABASE_URL_REPLICA", "postgres://u@h1,h2/db")]).unwrap();
+        assert_eq!(c.replicas.urls.len(), 1);
+        assert!(config(&[pg, ("DATABASE_URL_REPLICA", " ")])
+            .unwrap()
+            .replicas
+            .urls
+            .is_empty());
+    }
+
+    #[test]
+    fn bad_replica_urls_are_refused() {
+        let pg = ("DATABASE_URL", "postgres://u@primary/db");
+        let e = config(&[
+            pg,
+            ("DATABASE_URL_REPLICA", "postgres://u@r0/db,mysql://r1"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("DATABASE_URL_REPLICA=\"mysql://r1\" is not a database URL"),
+            "{e}"
+        );
+        let e = config(&[pg, ("DATABASE_URL_REPLICA", "sqlite://r.db")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("a replica must be a PostgreSQL standby"), "{e}");
+        let e = config(&[("DATABASE_URL_REPLICA", "postgres://u@r0/db")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("DATABASE_URL_REPLICA is set but the primary (DATABASE_URL) is SQLite"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn fraiseql_reads_is_read() {
+        let c = config(&[("FRAISEQL_READS", "Replica")]).unwrap();
+        assert_eq!(c.replicas.routing.reads, Reads::Replica);
+        let c = config(&[("FRAISEQL_READS", "primary")]).unwrap();
+        assert_eq!(c.replicas.routing.reads, Reads::Primary);
+        let e = config(&[("FRAISEQL_READS", "replicas")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("FRAISEQL_READS=\"replicas\" is not primary (only @replica fields"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn replica_max_lag_is_read() {
+        let c = config(&[("FRAISEQL_REPLICA_MAX_LAG_MS", "250")]).unwrap();
+        assert_eq!(
+            c.replicas.routing.default_max_lag,
+            Duration::from_millis(250)
+        );
+        let c = config(&[("FRAISEQL_REPLICA_MAX_LAG_MS", "0")]).unwrap();
+        assert_eq!(c.replicas.routing.default_max_lag, Duration::ZERO);
+        let e = config(&[("FRAISEQL_REPLICA_MAX_LAG_MS", "5s")])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "FRAISEQL_REPLICA_MAX_LAG_MS=\"5s\" is not a whole number of milliseconds from 0 to 86400000"
+        );
+    }
+
+    #[test]
+    fn replica_probe_interval_is_read() {
+        let c = config(&[("FRAISEQL_REPLICA_PROBE_MS", "100")]).unwrap();
+        assert_eq!(c.replicas.probe_interval, Duration::from_millis(100));
+        let e = config(&[("FRAISEQL_REPLICA_PROBE_MS", "0")])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "FRAISEQL_REPLICA_PROBE_MS=\"0\" is not a whole number of milliseconds from 10 to 60000"
+        );
     }
 
     #[test]

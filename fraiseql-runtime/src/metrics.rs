@@ -3,7 +3,7 @@
 
 use prometheus::{Encoder, GaugeVec, IntCounter, IntGaugeVec, Opts, Registry, TextEncoder};
 
-use crate::db::PoolStatus;
+use crate::db::{PoolStatus, ReplicaStatus};
 
 /// The server's metrics.
 pub struct Metrics {
@@ -16,9 +16,15 @@ pub struct Metrics {
     pub plan_cache_misses: IntCounter,
     /// Requests of the GraphQL endpoint: by operation and status, latency, in flight, errors.
     pub requests: crate::request_metrics::RequestMetrics,
-    /// Per database pool (label `pool`: `primary`; replicas and shards add theirs), set at
-    /// each scrape.
+    /// Per database pool (label `pool`: `primary`, `replica-0`, …), set at each scrape.
     pool: PoolGauges,
+    /// Per read replica (label `replica`), set at each scrape.
+    replica: ReplicaGauges,
+}
+
+struct ReplicaGauges {
+    lag_seconds: GaugeVec,
+    healthy: IntGaugeVec,
 }
 
 struct PoolGauges {
@@ -93,8 +99,31 @@ impl Metrics {
             )?,
             utilisation,
         };
+        let lag_seconds = GaugeVec::new(
+            Opts::new(
+                "fraiseql_replica_lag_seconds",
+                "Replication lag of a read replica at its last probe (0 when it had replayed all \
+                 the primary had written; NaN before its first answer)",
+            ),
+            &["replica"],
+        )?;
+        registry.register(Box::new(lag_seconds.clone()))?;
+        let healthy = IntGaugeVec::new(
+            Opts::new(
+                "fraiseql_replica_healthy",
+                "1 when a read replica answered its last probe as a standby (and no read failed \
+                 on it since), else 0",
+            ),
+            &["replica"],
+        )?;
+        registry.register(Box::new(healthy.clone()))?;
+        let replica = ReplicaGauges {
+            lag_seconds,
+            healthy,
+        };
         Ok(Metrics {
             pool,
+            replica,
             registry,
             documents_parsed,
             plan_cache_hits,
@@ -103,12 +132,28 @@ impl Metrics {
         })
     }
 
-    /// The text exposition format, with the pool gauges set from `pools` (label, status) now
-    /// (a gauge read at scrape time costs the request path nothing).
-    pub fn render(&self, pools: &[(&str, PoolStatus)]) -> Vec<u8> {
+    /// The text exposition format, with the pool gauges set from `pools` (label, status) and
+    /// the replica gauges from `replicas` now (a gauge read at scrape time costs the request
+    /// path nothing).
+    pub fn render<S: AsRef<str>>(
+        &self,
+        pools: &[(S, PoolStatus)],
+        replicas: &[ReplicaStatus],
+    ) -> Vec<u8> {
         let as_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        for replica in replicas {
+            let labels = [replica.label.as_str()];
+            self.replica
+                .lag_seconds
+                .with_label_values(&labels)
+                .set(replica.lag.map_or(f64::NAN, |lag| lag.as_secs_f64()));
+            self.replica
+                .healthy
+                .with_label_values(&labels)
+                .set(i64::from(replica.healthy));
+        }
         for (name, status) in pools {
-            let labels = [*name];
+            let labels = [name.as_ref()];
             let gauges = &self.pool;
             gauges
                 .size

@@ -110,6 +110,11 @@ impl From<DbError> for ResolverError {
 }
 
 /// What a resolver gets: the request's database connection and what the request carried.
+///
+/// The connection is always the primary's, for `#[fraiseql::query]` functions too (even on a
+/// field marked `@replica`, or under `FRAISEQL_READS=replica`): a resolver may write, and reads
+/// its own and the client's earlier writes. Read replicas apply to the relations selected under
+/// the rows it returns, which load as their routes say.
 pub struct Context {
     model: &'static SchemaModel,
     dialect: Dialect,

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 /// A database failure, with context; [`DbError::public_message`] is what a client may see.
-#[derive(Debug, thiserror::Error)]
+/// Cloned when one failure answers several statements (a request that could not get a session
+/// reports it for each of its fields).
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum DbError {
     /// The URL could not be understood.
     #[error("invalid DATABASE_URL: {0}")]
@@ -26,6 +28,13 @@ pub enum DbError {
     /// `lock_timeout`). The connection stays usable.
     #[error("statement cancelled by the server: {message}")]
     Timeout {
+        /// The database's message (server logs only).
+        message: String,
+    },
+    /// A standby cancelled a read that conflicted with the WAL it was replaying (a row version
+    /// the read needed was removed). The same read may run on another server.
+    #[error("statement cancelled by a recovery conflict: {message}")]
+    RecoveryConflict {
         /// The database's message (server logs only).
         message: String,
     },
@@ -73,6 +82,7 @@ impl DbError {
             DbError::Connect(_) => "the database is unavailable",
             DbError::ReadOnly { .. } => "the database is read-only right now; retry shortly",
             DbError::Timeout { .. } => "the database took too long and cancelled the statement",
+            DbError::RecoveryConflict { .. } => "a replica cancelled the read; retry shortly",
             DbError::Constraint { kind, .. } => match kind {
                 ConstraintKind::Unique => "a row with the same unique value already exists",
                 ConstraintKind::ForeignKey => {
@@ -88,9 +98,10 @@ impl DbError {
     /// The stable `extensions.code` clients see for this failure.
     pub fn code(&self) -> &'static str {
         match self {
-            DbError::PoolTimeout(_) | DbError::Connect(_) | DbError::ReadOnly { .. } => {
-                "SERVICE_UNAVAILABLE"
-            }
+            DbError::PoolTimeout(_)
+            | DbError::Connect(_)
+            | DbError::ReadOnly { .. }
+            | DbError::RecoveryConflict { .. } => "SERVICE_UNAVAILABLE",
             DbError::Timeout { .. } => "TIMEOUT",
             DbError::Constraint { kind, .. } => match kind {
                 ConstraintKind::Unique => "CONFLICT",
@@ -105,6 +116,12 @@ impl DbError {
     /// The connection broke (or could not be opened): a retry on a new connection may work.
     pub fn is_connection_lost(&self) -> bool {
         matches!(self, DbError::Connect(_))
+    }
+
+    /// A standby cancelled the read (SQLSTATE 40001 from a recovery conflict): another server
+    /// may answer it.
+    pub fn is_recovery_conflict(&self) -> bool {
+        matches!(self, DbError::RecoveryConflict { .. })
     }
 
     /// A write reached a read-only server (SQLSTATE 25006). The session that saw it has
@@ -160,12 +177,16 @@ impl From<diesel::result::Error> for DbError {
 /// (then they stay [`DbError::Query`]: an internal error, never a wrong retry):
 /// - 57014 `canceling statement due to statement timeout` (and `lock timeout`);
 /// - 57P01/57P02/25P03 `terminating connection due to …`, 57P03 `the database system is …`
-///   (shutting down, starting up, in recovery): the connection is gone.
+///   (shutting down, starting up, in recovery): the connection is gone;
+/// - 40001 `canceling statement due to conflict with recovery` (a hot standby replaying WAL
+///   that removes what the read needed): the read may run elsewhere.
 fn unclassified(server_message: &str, message: String) -> DbError {
     if server_message.starts_with("canceling statement due to statement timeout")
         || server_message.starts_with("canceling statement due to lock timeout")
     {
         DbError::Timeout { message }
+    } else if server_message.starts_with("canceling statement due to conflict with recovery") {
+        DbError::RecoveryConflict { message }
     } else if server_message.starts_with("terminating connection")
         || server_message.starts_with("the database system is")
     {

@@ -5,7 +5,9 @@
 //! This file is the public face (URL, settings, [`Database`]); [`Session`] is in `session.rs`,
 //! failures in `error.rs`, and each dialect's pool and session in `sqlite.rs` and
 //! `postgres.rs` (`pg_connect.rs` opens one PostgreSQL connection: TLS, session settings), so
-//! the rest of the runtime never names a diesel connection type.
+//! the rest of the runtime never names a diesel connection type. Read replicas (their pools,
+//! probe and choice) are in `replica/`, and which server each statement of a request runs on
+//! in `route.rs`.
 
 mod bind;
 pub mod check;
@@ -15,6 +17,8 @@ pub mod migrate;
 mod pg_connect;
 pub mod planned;
 mod postgres;
+pub mod replica;
+mod route;
 pub mod seed;
 mod session;
 mod sqlite;
@@ -31,6 +35,10 @@ pub use bind::{Bind, NullType};
 pub use check::SchemaDrift;
 pub use error::{ConstraintKind, DbError};
 pub use planned::PlannedQuery;
+pub use replica::{
+    Lsn, ReadRouting, Reads, ReplicaSet, ReplicaSettings, ReplicaStatus, CONSISTENCY_HEADER,
+};
+pub use route::{RequestSessions, Target};
 pub use seed::SeedReport;
 pub use session::Session;
 pub use trace::TRACE_ENV as SQLITE_TRACE_ENV;
@@ -181,10 +189,11 @@ impl PoolStatus {
     }
 }
 
-/// The label of the one pool there is today, for metrics (replicas and shards add theirs).
+/// The metrics label of the primary's pool (replicas are `replica-0`, `replica-1`, …).
 pub const PRIMARY_POOL: &str = "primary";
 
-/// One configured database and its pool. Cheap to clone.
+/// One configured database and its pool, and its read replicas when configured. Cheap to
+/// clone.
 ///
 /// Sessions may be taken from any tokio runtime, several at once (actix workers each run
 /// one): on PostgreSQL every runtime gets connections it drives itself, so a statement never
@@ -197,6 +206,8 @@ pub struct Database {
     acquire_timeout: Duration,
     /// Requests inside [`Database::session`] that have no session yet.
     waiting: Arc<AtomicUsize>,
+    /// The primary's replicas (`DATABASE_URL_REPLICA`); each has a `Database` of its own.
+    replicas: Option<Arc<ReplicaSet>>,
 }
 
 #[derive(Clone)]
@@ -233,7 +244,47 @@ impl Database {
             pool,
             acquire_timeout: settings.acquire_timeout,
             waiting: Arc::new(AtomicUsize::new(0)),
+            replicas: None,
         })
+    }
+
+    /// This database with `settings.urls` as its read replicas (a pool each, with `pool`'s
+    /// settings): probes them once now, then every `settings.probe_interval` on a task of the
+    /// current runtime. Replicas that do not answer are only logged: reads go to the primary
+    /// until they do. No URLs: this database unchanged.
+    pub async fn with_replicas(
+        self,
+        settings: &ReplicaSettings,
+        pool: &PoolSettings,
+    ) -> Result<Database, DbError> {
+        if settings.urls.is_empty() {
+            return Ok(self);
+        }
+        if self.dialect != Dialect::Postgres {
+            return Err(DbError::InvalidUrl(
+                "read replicas need a PostgreSQL primary".into(),
+            ));
+        }
+        let set = Arc::new(ReplicaSet::connect(settings, pool).await?);
+        // The probe samples the primary through a handle without the set: the set must not
+        // keep itself alive through its own task.
+        set.start_probing(self.clone()).await;
+        Ok(Database {
+            replicas: Some(set),
+            ..self
+        })
+    }
+
+    /// The read replicas, when configured.
+    pub fn replica_set(&self) -> Option<&ReplicaSet> {
+        self.replicas.as_deref()
+    }
+
+    /// Every replica's health and lag (empty without replicas).
+    pub fn replica_statuses(&self) -> Vec<ReplicaStatus> {
+        self.replica_set()
+            .map(ReplicaSet::statuses)
+            .unwrap_or_default()
     }
 
     /// The SQL dialect of this database.
@@ -251,9 +302,16 @@ impl Database {
         status
     }
 
-    /// Every pool of this database by its metrics label (today only [`PRIMARY_POOL`]).
-    pub fn pool_statuses(&self) -> Vec<(&'static str, PoolStatus)> {
-        vec![(PRIMARY_POOL, self.pool_status())]
+    /// Every pool by its metrics label: [`PRIMARY_POOL`], then `replica-0`, `replica-1`, ….
+    pub fn pool_statuses(&self) -> Vec<(String, PoolStatus)> {
+        let mut pools = vec![(PRIMARY_POOL.to_string(), self.pool_status())];
+        if let Some(set) = self.replica_set() {
+            pools.extend(
+                set.pools()
+                    .map(|(label, db)| (label.to_string(), db.pool_status())),
+            );
+        }
+        pools
     }
 
     /// Closes every idle connection now, and every connection in use when its session ends,
@@ -305,5 +363,22 @@ impl Database {
         tokio::time::timeout(timeout, attempt)
             .await
             .map_err(|_| DbError::PoolTimeout(timeout))?
+    }
+}
+
+#[cfg(test)]
+impl Database {
+    /// A PostgreSQL database whose pool never connected (it connects on first use).
+    pub(crate) fn unconnected_for_tests() -> Database {
+        let settings = PoolSettings::default();
+        let pool = postgres::connect("postgres://nobody@127.0.0.1:1/none", &settings)
+            .unwrap_or_else(|e| panic!("{e}"));
+        Database {
+            dialect: Dialect::Postgres,
+            pool: Pool::Postgres(pool),
+            acquire_timeout: settings.acquire_timeout,
+            waiting: Arc::new(AtomicUsize::new(0)),
+            replicas: None,
+        }
     }
 }

@@ -89,6 +89,15 @@ impl Session {
         self.observe(result)
     }
 
+    /// Closes the connection when the session ends instead of returning it to the pool: a
+    /// statement on it was abandoned midway (its server stopped answering), so its state is
+    /// not worth trusting. SQLite: nothing to do (a file does not stop answering).
+    pub(crate) fn discard(&mut self) {
+        if let SessionInner::Postgres(session) = &mut self.inner {
+            session.discard();
+        }
+    }
+
     /// Whether a transaction is open on the connection (or its state is unknown after a
     /// failure, which counts as open: nothing is retried then).
     pub fn transaction_open(&mut self) -> bool {

@@ -1,30 +1,35 @@
 //! `@resolver` fields at run time: the field's arguments as JSON (variables substituted,
 //! schema defaults applied), the user's function called with a [`Context`] that owns the
-//! request's session, then the relations selected under its rows loaded batched, one
-//! statement per relation field per level, exactly as under a generated field.
+//! request's session on the primary (a mutation's: its transaction), then the relations
+//! selected under its rows loaded batched, one statement per relation field per level, exactly
+//! as under a generated field (and routed as their routes say).
 
 use apollo_compiler::ast::Value;
 use apollo_compiler::executable::Field;
 use apollo_compiler::Node;
 
 use super::{complete, failure, RootFailure, RootValue, Run};
-use crate::db::Session;
+use crate::db::RequestSessions;
 use crate::model::ResolverFn;
 use crate::plan::{ast_to_json, FetchNode};
 use crate::resolver::{Arguments, Context};
 
-/// Calls `resolver` and completes its rows; gives the session back.
+/// Calls `resolver` on the primary's session and completes its rows.
 pub(super) async fn run(
     run: &Run<'_>,
-    session: Session,
+    sessions: &mut RequestSessions<'_>,
     resolver: ResolverFn,
     field: &Node<Field>,
     node: &FetchNode,
-) -> (Session, Result<RootValue, RootFailure>) {
+) -> Result<RootValue, RootFailure> {
     let arguments = arguments(field, run);
+    let session = sessions
+        .take_primary()
+        .await
+        .map_err(|e| RootFailure::from_db(&e))?;
     let context = Context::new(run.ctx.model, session, run.headers.to_vec());
     let result = resolver(&context, &arguments).await;
-    let mut session = context.into_session();
+    sessions.put_primary(context.into_session());
     let resolved = match result {
         Ok(resolved) => resolved,
         Err(error) => {
@@ -34,27 +39,22 @@ pub(super) async fn run(
                 detail = error.detail().unwrap_or_default(),
                 "resolver failed: {error}"
             );
-            let failure = RootFailure {
+            return Err(RootFailure {
                 read_only: error.is_read_only(),
                 ..RootFailure::new(error.message(), error.code())
-            };
-            return (session, Err(failure));
+            });
         }
     };
     let expected = run.ctx.model.types[node.type_index].name;
     if resolved.type_name != expected {
         // The macro's type check makes this unreachable for generated shims.
         tracing::error!(field = %field.name, expected, got = resolved.type_name, "resolver returned rows of the wrong type");
-        return (
-            session,
-            Err(RootFailure::new("internal error", "INTERNAL_SERVER_ERROR")),
-        );
+        return Err(RootFailure::new("internal error", "INTERNAL_SERVER_ERROR"));
     }
-    let result = complete(&mut session, run.ctx, node, resolved.rows, Vec::new())
+    complete(sessions, run.ctx, node, resolved.rows, Vec::new())
         .await
         .map(RootValue::Rows)
-        .map_err(|e| failure(&e, &node.path));
-    (session, result)
+        .map_err(|e| failure(&e, &node.path))
 }
 
 /// The field's arguments as the resolver reads them: each given argument (a variable that was

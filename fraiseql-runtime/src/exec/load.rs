@@ -1,6 +1,8 @@
 //! Loading: runs a node's statement, then each included relation's statement once for all the
 //! rows of this level (their keys bound as one array), recursively. Statements per request =
 //! one per root field + one per relation field per level, whatever the number of parents.
+//! Each statement runs where its node's route sends it ([`RequestSessions::load`]: the primary,
+//! or a replica).
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,7 +11,7 @@ use apollo_compiler::response::JsonMap;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 
-use crate::db::{Bind, DbError, Session};
+use crate::db::{Bind, DbError, RequestSessions};
 use crate::model::{Dialect, SchemaModel};
 use crate::plan::{
     build_per_request, resolve_binds, BuiltStatement, FetchNode, OrderKey, OutputField, Statement,
@@ -64,7 +66,7 @@ pub(crate) struct LoadContext<'a> {
 
 /// Loads `node` (with `parent_keys` bound as `$1` for relations) and its included children.
 pub(crate) fn load<'a>(
-    session: &'a mut Session,
+    sessions: &'a mut RequestSessions<'_>,
     ctx: &'a LoadContext<'a>,
     node: &'a FetchNode,
     parent_keys: Option<Vec<i64>>,
@@ -86,8 +88,10 @@ pub(crate) fn load<'a>(
         }
         resolve_binds(&built.binds, ctx.variables, &mut binds).map_err(LoadError::Input)?;
         let ty = &ctx.model.types[node.type_index];
-        let rows = session.load(ty.rows, &built.sql, &binds).await?;
-        complete(session, ctx, node, rows, built.order.clone()).await
+        let rows = sessions
+            .load(node.route, ty.rows, &built.sql, &binds)
+            .await?;
+        complete(sessions, ctx, node, rows, built.order.clone()).await
     }
     .boxed()
 }
@@ -95,7 +99,7 @@ pub(crate) fn load<'a>(
 /// Loads the included relations of `node` for `rows` (however they were obtained: its own
 /// statement, or a custom resolver).
 pub(crate) fn complete<'a>(
-    session: &'a mut Session,
+    sessions: &'a mut RequestSessions<'_>,
     ctx: &'a LoadContext<'a>,
     node: &'a FetchNode,
     rows: Box<dyn RowSet>,
@@ -130,7 +134,7 @@ pub(crate) fn complete<'a>(
                     children: child.fields.iter().map(|_| None).collect(),
                 }
             } else {
-                load(session, ctx, child, Some(keys)).await?
+                load(sessions, ctx, child, Some(keys)).await?
             };
             children.push(Some(group(loaded)));
         }

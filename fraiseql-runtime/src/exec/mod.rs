@@ -1,7 +1,12 @@
 //! The executor: runs an [`OperationPlan`] (one statement per root field and per relation field
-//! per level, on one pooled connection), then writes the response JSON straight from the typed
-//! rows. Introspection fields are answered by apollo-compiler's introspection executor and
-//! merged in at the root.
+//! per level, each on the server its route picks: the primary, or a read replica), then writes
+//! the response JSON straight from the typed rows. Introspection fields are answered by
+//! apollo-compiler's introspection executor and merged in at the root.
+//!
+//! Read-your-writes: a committed mutation (with replicas configured) answers with the
+//! primary's WAL position as a consistency token, in `extensions.consistency` and (set by the
+//! HTTP layer from [`ExecOutcome::consistency`]) the `FraiseQL-Consistency` header; a query
+//! that sends the header back reads only from replicas that have replayed that position.
 
 mod custom;
 mod load;
@@ -14,7 +19,7 @@ use apollo_compiler::response::{GraphQLError, JsonMap, JsonValue, ResponseDataPa
 use apollo_compiler::validation::Valid;
 use apollo_compiler::ExecutableDocument;
 
-use crate::db::{Database, DbError, Session};
+use crate::db::{Database, DbError, Lsn, RequestSessions, CONSISTENCY_HEADER};
 use crate::model::Returns;
 use crate::plan::{OperationPlan, RootEntry, RootKind};
 use crate::row::json;
@@ -52,6 +57,9 @@ pub struct ExecOutcome {
     pub data_is_null: bool,
     /// Whether a database was unavailable or out of connections (the HTTP layer may answer 503).
     pub database_unavailable: bool,
+    /// A committed mutation's consistency token (also in the body's `extensions.consistency`),
+    /// for the `FraiseQL-Consistency` response header.
+    pub consistency: Option<String>,
 }
 
 /// A root field's failure, as the client sees it.
@@ -139,12 +147,19 @@ pub async fn execute(request: ExecRequest<'_>) -> ExecOutcome {
         database,
         headers,
     };
-    let (results, database_unavailable, all_failed) = if plan.mutation {
-        mutate::run(&run).await
+    let (results, database_unavailable, all_failed, token) = if plan.mutation {
+        let outcome = mutate::run(&run).await;
+        (
+            outcome.results,
+            outcome.unavailable,
+            outcome.failed,
+            outcome.token,
+        )
     } else {
         let (results, unavailable) = run.queries().await;
-        (results, unavailable, false)
+        (results, unavailable, false, None)
     };
+    let consistency = token.map(Lsn::token);
 
     let mut writer = Writer {
         model: api.model,
@@ -226,6 +241,11 @@ pub async fn execute(request: ExecRequest<'_>) -> ExecOutcome {
     } else {
         body.extend_from_slice(&data);
     }
+    if let Some(token) = &consistency {
+        body.extend_from_slice(b",\"extensions\":{\"consistency\":");
+        json::escape_into(&mut body, token);
+        body.push(b'}');
+    }
     body.push(b'}');
     ExecOutcome {
         body,
@@ -233,6 +253,7 @@ pub async fn execute(request: ExecRequest<'_>) -> ExecOutcome {
         request_error: false,
         data_is_null,
         database_unavailable,
+        consistency,
     }
 }
 
@@ -245,11 +266,10 @@ pub(crate) struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// A query: each root field on one session taken when first needed. Returns the results
-    /// and whether the database was unavailable.
+    /// A query: each root field on the server its route picks, sessions taken when first
+    /// needed. Returns the results and whether the database was unavailable.
     async fn queries(&self) -> (RootResults, bool) {
-        let mut session: Option<Session> = None;
-        let mut session_error: Option<DbError> = None;
+        let mut sessions = RequestSessions::new(self.database, self.consistency_token());
         let mut database_unavailable = false;
         let mut results: RootResults = Vec::with_capacity(self.plan.roots.len());
         for root in &self.plan.roots {
@@ -257,24 +277,7 @@ impl Run<'_> {
                 results.push(None);
                 continue;
             }
-            if session.is_none() && session_error.is_none() {
-                match self.database.session().await {
-                    Ok(s) => session = Some(s),
-                    Err(e) => {
-                        tracing::error!(error = %e, "no database session for the request");
-                        session_error = Some(e);
-                    }
-                }
-            }
-            let result = match (session.take(), &session_error) {
-                (Some(s), _) => {
-                    let (s, result) = self.root(s, root).await;
-                    session = Some(s);
-                    result
-                }
-                (None, Some(e)) => Err(RootFailure::from_db(e)),
-                (None, None) => Err(RootFailure::new("internal error", "INTERNAL_SERVER_ERROR")),
-            };
+            let result = self.root(&mut sessions, root).await;
             if let Err(failure) = &result {
                 database_unavailable |= failure.code == "SERVICE_UNAVAILABLE";
             }
@@ -283,34 +286,46 @@ impl Run<'_> {
         (results, database_unavailable)
     }
 
-    /// Runs one root field of a query or a mutation on `session`; gives the session back.
+    /// The position the client's `FraiseQL-Consistency` header asks replicas to have replayed.
+    /// A header that does not read as a token asks for the newest data there is: only the
+    /// primary qualifies (never stale, never an error).
+    fn consistency_token(&self) -> Option<Lsn> {
+        let (_, value) = self
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(CONSISTENCY_HEADER))?;
+        match Lsn::from_token(value) {
+            Ok(lsn) => Some(lsn),
+            Err(error) => {
+                tracing::debug!(%error, "unreadable consistency token; reading from the primary");
+                Some(Lsn(u64::MAX))
+            }
+        }
+    }
+
+    /// Runs one root field of a query or a mutation.
     pub(crate) async fn root(
         &self,
-        mut session: Session,
+        sessions: &mut RequestSessions<'_>,
         root: &RootEntry,
-    ) -> (Session, Result<RootValue, RootFailure>) {
+    ) -> Result<RootValue, RootFailure> {
         match &root.kind {
-            RootKind::Fetch { node, .. } => {
-                let result = load(&mut session, self.ctx, node, None)
-                    .await
-                    .map(RootValue::Rows)
-                    .map_err(|e| failure(&e, &node.path));
-                (session, result)
-            }
+            RootKind::Fetch { node, .. } => load(sessions, self.ctx, node, None)
+                .await
+                .map(RootValue::Rows)
+                .map_err(|e| failure(&e, &node.path)),
             RootKind::Custom {
                 resolver,
                 field,
                 node,
                 ..
-            } => custom::run(self, session, *resolver, field, node).await,
+            } => custom::run(self, sessions, *resolver, field, node).await,
             RootKind::Write { write, node } => {
-                let result = mutate::write(self, &mut session, write, node.as_deref()).await;
-                (session, result)
+                mutate::write(self, sessions, write, node.as_deref()).await
             }
-            RootKind::Typename | RootKind::Introspection => (
-                session,
-                Err(RootFailure::new("internal error", "INTERNAL_SERVER_ERROR")),
-            ),
+            RootKind::Typename | RootKind::Introspection => {
+                Err(RootFailure::new("internal error", "INTERNAL_SERVER_ERROR"))
+            }
         }
     }
 }
@@ -335,6 +350,7 @@ fn request_error(error: GraphQLError) -> ExecOutcome {
         request_error: true,
         data_is_null: true,
         database_unavailable: false,
+        consistency: None,
     }
 }
 

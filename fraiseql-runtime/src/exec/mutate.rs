@@ -5,20 +5,39 @@
 //!
 //! A generated mutation's statement returns the key it wrote, and the row is re-read by that
 //! key with the document's selection on the same connection, inside the transaction, so
-//! read-after-write holds for the nested relations too.
+//! read-after-write holds for the nested relations too (the planner routes every statement of
+//! a mutation to the primary; the sessions are pinned to the transaction's besides).
+//!
+//! With read replicas configured, a committed mutation reads the primary's WAL insert position
+//! on the same connection: the consistency token a client sends back so that its next reads
+//! see this write (`db/replica/lsn.rs`).
 
 use super::{failure, load, RootFailure, RootResults, RootValue, Run};
-use crate::db::{ConstraintKind, DbError, Session};
+use crate::db::{ConstraintKind, DbError, Lsn, RequestSessions, Session};
 use crate::model::TypeModel;
 use crate::plan::{FetchNode, VariableScope, WriteKind, WritePlan};
 
-/// Runs a mutation operation. Returns the per-root results, whether the database was
-/// unavailable, and whether the operation failed as a whole (then `data` is null).
+/// The primary's WAL insert position: at or past the end of the commit record just written
+/// (the write position may not be, with `synchronous_commit = off`).
+const WAL_POSITION_SQL: &str = "SELECT pg_current_wal_insert_lsn()::text AS value";
+
+/// What running a mutation operation produced.
+pub(super) struct MutationOutcome {
+    pub results: RootResults,
+    /// The database was unavailable.
+    pub unavailable: bool,
+    /// The operation failed as a whole (then `data` is null).
+    pub failed: bool,
+    /// The primary's WAL position after the commit, when replicas are configured.
+    pub token: Option<Lsn>,
+}
+
+/// Runs a mutation operation.
 ///
 /// When the primary answers "read-only" (a failover happened behind its URL), the session
 /// layer has already recycled the pool; the whole document runs once more on a fresh
 /// connection. Nothing of the first attempt was committed, so running it again is safe.
-pub(super) async fn run(run: &Run<'_>) -> (RootResults, bool, bool) {
+pub(super) async fn run(run: &Run<'_>) -> MutationOutcome {
     match attempt(run).await {
         Attempt::Failed {
             read_only: true, ..
@@ -32,7 +51,7 @@ pub(super) async fn run(run: &Run<'_>) -> (RootResults, bool, bool) {
 
 /// One try at the whole document.
 enum Attempt {
-    Committed(RootResults),
+    Committed(RootResults, Option<Lsn>),
     Failed {
         results: RootResults,
         unavailable: bool,
@@ -41,14 +60,24 @@ enum Attempt {
 }
 
 impl Attempt {
-    fn into_outcome(self) -> (RootResults, bool, bool) {
+    fn into_outcome(self) -> MutationOutcome {
         match self {
-            Attempt::Committed(results) => (results, false, false),
+            Attempt::Committed(results, token) => MutationOutcome {
+                results,
+                unavailable: false,
+                failed: false,
+                token,
+            },
             Attempt::Failed {
                 results,
                 unavailable,
                 ..
-            } => (results, unavailable, true),
+            } => MutationOutcome {
+                results,
+                unavailable,
+                failed: true,
+                token: None,
+            },
         }
     }
 
@@ -73,33 +102,64 @@ async fn attempt(run: &Run<'_>) -> Attempt {
         .iter()
         .position(|r| r.kind.uses_database() && r.inclusion.holds(run.ctx.variables))
     else {
-        return Attempt::Committed(results);
+        return Attempt::Committed(results, None);
     };
-    let mut session = match begin(run).await {
+    let session = match begin(run).await {
         Ok(session) => session,
         Err(e) => return Attempt::failed(roots.len(), first, RootFailure::from_db(&e)),
     };
+    let mut sessions = RequestSessions::pinned(run.database, session);
     for (index, root) in roots.iter().enumerate() {
         if !root.kind.uses_database() || !root.inclusion.holds(run.ctx.variables) {
             continue;
         }
-        let (s, result) = run.root(session, root).await;
-        session = s;
-        match result {
+        match run.root(&mut sessions, root).await {
             Ok(value) => results[index] = Some(Ok(value)),
             Err(failure) => {
-                if let Err(e) = session.rollback().await {
+                let rolled_back = match sessions.primary().await {
+                    Ok(session) => session.rollback().await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = rolled_back {
                     tracing::error!(error = %e, "rollback failed; the connection is discarded");
                 }
                 return Attempt::failed(roots.len(), index, failure);
             }
         }
     }
+    let session = match sessions.primary().await {
+        Ok(session) => session,
+        Err(e) => return Attempt::failed(roots.len(), first, RootFailure::from_db(&e)),
+    };
     if let Err(e) = session.commit().await {
         tracing::error!(error = %e, "commit failed");
         return Attempt::failed(roots.len(), first, RootFailure::from_db(&e));
     }
-    Attempt::Committed(results)
+    let token = match run.database.replica_set() {
+        Some(_) => wal_position(session).await,
+        None => None,
+    };
+    Attempt::Committed(results, token)
+}
+
+/// The primary's WAL position after a commit; `None` (logged) when it cannot be read: the write
+/// stands, the client only gets no token.
+async fn wal_position(session: &mut Session) -> Option<Lsn> {
+    let read = session.text_values(WAL_POSITION_SQL, &[]).await;
+    match read.map(|values| values.into_iter().next()) {
+        Ok(Some(text)) => match Lsn::parse(&text) {
+            Ok(lsn) => Some(lsn),
+            Err(error) => {
+                tracing::warn!(%error, "the WAL position after a commit did not parse; no consistency token");
+                None
+            }
+        },
+        Ok(None) => None,
+        Err(error) => {
+            tracing::warn!(%error, "no WAL position after a commit; no consistency token");
+            None
+        }
+    }
 }
 
 async fn begin(run: &Run<'_>) -> Result<Session, DbError> {
@@ -111,7 +171,7 @@ async fn begin(run: &Run<'_>) -> Result<Session, DbError> {
 /// One generated mutation: its statement, then the re-read of the row it wrote.
 pub(super) async fn write(
     run: &Run<'_>,
-    session: &mut Session,
+    sessions: &mut RequestSessions<'_>,
     write: &WritePlan,
     node: Option<&FetchNode>,
 ) -> Result<RootValue, RootFailure> {
@@ -127,6 +187,10 @@ pub(super) async fn write(
             field: Some(e.field.clone()),
             ..RootFailure::new(format!("`{}` {}", e.field, e.message), "INVALID_INPUT")
         })?;
+    let session = sessions
+        .primary()
+        .await
+        .map_err(|e| RootFailure::from_db(&e))?;
     let keys = session
         .text_values(&statement.sql, &statement.binds)
         .await
@@ -142,7 +206,7 @@ pub(super) async fn write(
     };
     match node {
         None => Ok(RootValue::Boolean(true)),
-        Some(node) => load(session, run.ctx, node, Some(vec![key]))
+        Some(node) => load(sessions, run.ctx, node, Some(vec![key]))
             .await
             .map(RootValue::Rows)
             .map_err(|e| failure(&e, &node.path)),

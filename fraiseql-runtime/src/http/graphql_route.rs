@@ -122,7 +122,24 @@ fn named(mut response: HttpResponse, operation: Option<String>) -> HttpResponse 
     response
 }
 
+/// The response for `outcome`, with a committed mutation's consistency token in the
+/// `FraiseQL-Consistency` header (read replicas: see `db/replica/lsn.rs`).
 fn respond_to(state: &AppState, outcome: Outcome, media: &'static str) -> HttpResponse {
+    let token = match &outcome {
+        Outcome::Executed(result) => result.consistency.clone(),
+        _ => None,
+    };
+    let mut response = outcome_response(state, outcome, media);
+    if let Some(value) = token.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        response.headers_mut().insert(
+            header::HeaderName::from_static(crate::db::CONSISTENCY_HEADER),
+            value,
+        );
+    }
+    response
+}
+
+fn outcome_response(state: &AppState, outcome: Outcome, media: &'static str) -> HttpResponse {
     use actix_web::http::StatusCode;
     let modern = media == GRAPHQL_RESPONSE_JSON;
     match outcome {

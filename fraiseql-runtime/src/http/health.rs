@@ -15,9 +15,12 @@ pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "live"}))
 }
 
-/// `GET /health/ready`: 200 when the database answers within a second, else 503; 503 at once
-/// while the server drains after a shutdown signal. The body names each dependency's state
-/// and the schema hash (instances running different schemas are visible during a rollout).
+/// `GET /health/ready`: 200 when the primary answers within a second, else 503. Read replicas
+/// do not decide readiness (reads fall back to the primary); the body reports each one:
+/// `"ok"`, `"lagging"` (answers, but further behind than `FRAISEQL_REPLICA_MAX_LAG_MS`) or
+/// `"degraded"` (out of rotation: failed its probe). 503 at once while the server drains
+/// after a shutdown signal. The schema hash makes instances running different schemas visible
+/// during a rollout.
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     if state.draining.is_set() {
         return HttpResponse::ServiceUnavailable().json(serde_json::json!({
@@ -25,24 +28,51 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
             "schema": state.schema_hash,
         }));
     }
-    match state.service.database().ping(READY_TIMEOUT).await {
-        Ok(()) => HttpResponse::Ok().json(serde_json::json!({
-            "status": "ready",
-            "schema": state.schema_hash,
-            "database": "ok",
-        })),
+    let database = state.service.database();
+    let replicas = database.replica_set().map(|set| {
+        let bound = set.routing().default_max_lag;
+        set.statuses()
+            .into_iter()
+            .map(|r| {
+                let state = match (r.healthy, r.lag) {
+                    (true, Some(lag)) if lag <= bound => "ok",
+                    (true, _) => "lagging",
+                    (false, _) => "degraded",
+                };
+                (r.label, serde_json::Value::from(state))
+            })
+            .collect::<serde_json::Map<_, _>>()
+    });
+    let (status, mut body) = match database.ping(READY_TIMEOUT).await {
+        Ok(()) => (
+            actix_web::http::StatusCode::OK,
+            serde_json::json!({
+                "status": "ready",
+                "schema": state.schema_hash,
+                "database": "ok",
+            }),
+        ),
         Err(e) => {
             tracing::warn!(error = %e, "readiness: database not answering");
-            HttpResponse::ServiceUnavailable()
-                .insert_header((
-                    actix_web::http::header::RETRY_AFTER,
-                    super::graphql_route::RETRY_AFTER_SECONDS,
-                ))
-                .json(serde_json::json!({
+            (
+                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                serde_json::json!({
                     "status": "unavailable",
                     "schema": state.schema_hash,
                     "database": "down",
-                }))
+                }),
+            )
         }
+    };
+    if let (Some(replicas), Some(object)) = (replicas, body.as_object_mut()) {
+        object.insert("replicas".into(), serde_json::Value::Object(replicas));
     }
+    let mut response = HttpResponse::build(status);
+    if !status.is_success() {
+        response.insert_header((
+            actix_web::http::header::RETRY_AFTER,
+            super::graphql_route::RETRY_AFTER_SECONDS,
+        ));
+    }
+    response.json(body)
 }

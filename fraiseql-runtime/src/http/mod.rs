@@ -66,11 +66,12 @@ pub async fn serve(
 }
 
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let database = state.service.database();
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(
             state
                 .metrics
-                .render(&state.service.database().pool_statuses()),
+                .render(&database.pool_statuses(), &database.replica_statuses()),
         )
 }

@@ -4,10 +4,11 @@
 use std::fmt::Write;
 
 use super::{BindSource, FetchNode, OperationPlan, OutputField, RootKind, Statement};
+use crate::db::{ReadRouting, Reads};
 use crate::model::{CachePolicy, CacheScope, Dialect, RelationKind, Route};
 
-/// Renders the plan as text.
-pub(crate) fn render(plan: &OperationPlan) -> String {
+/// Renders the plan as text, with routes as `routing` resolves them.
+pub(crate) fn render(plan: &OperationPlan, routing: ReadRouting) -> String {
     let mut out = String::new();
     let name = plan.operation_name.as_deref().unwrap_or("(anonymous)");
     let dialect = match plan.dialect {
@@ -34,7 +35,9 @@ pub(crate) fn render(plan: &OperationPlan) -> String {
             RootKind::Introspection => {
                 let _ = writeln!(out, "\n{}: schema introspection (no SQL)", root.key);
             }
-            RootKind::Fetch { node, .. } => node_text(&mut out, plan, node, &mut n, &mut policies),
+            RootKind::Fetch { node, .. } => {
+                node_text(&mut out, plan, routing, node, &mut n, &mut policies)
+            }
             RootKind::Write { write, node } => {
                 n += 1;
                 let ty = &plan.model.types[write.type_index];
@@ -50,7 +53,7 @@ pub(crate) fn render(plan: &OperationPlan) -> String {
                 );
                 policies.push(None);
                 if let Some(node) = node {
-                    node_text(&mut out, plan, node, &mut n, &mut policies);
+                    node_text(&mut out, plan, routing, node, &mut n, &mut policies);
                 }
             }
             RootKind::Custom { node, .. } => {
@@ -63,7 +66,7 @@ pub(crate) fn render(plan: &OperationPlan) -> String {
                 policies.push(node.cache);
                 for field in &node.fields {
                     if let OutputField::Relation { node: child, .. } = field {
-                        node_text(&mut out, plan, child, &mut n, &mut policies);
+                        node_text(&mut out, plan, routing, child, &mut n, &mut policies);
                     }
                 }
             }
@@ -80,6 +83,7 @@ pub(crate) fn render(plan: &OperationPlan) -> String {
 fn node_text(
     out: &mut String,
     plan: &OperationPlan,
+    routing: ReadRouting,
     node: &FetchNode,
     n: &mut usize,
     policies: &mut Vec<Option<CachePolicy>>,
@@ -103,7 +107,7 @@ fn node_text(
         node.path,
         ty.name,
         ty.table,
-        route_text(node.route),
+        route_text(node.route, routing),
         policy_text(node.cache),
     );
     match &node.statement {
@@ -123,7 +127,7 @@ fn node_text(
     }
     for field in &node.fields {
         if let OutputField::Relation { node: child, .. } = field {
-            node_text(out, plan, child, n, policies);
+            node_text(out, plan, routing, child, n, policies);
         }
     }
 }
@@ -137,13 +141,26 @@ fn bind_text(bind: &BindSource) -> String {
     }
 }
 
-fn route_text(route: Route) -> String {
+/// Where a statement with `route` reads: the primary, or a replica within a lag bound (when
+/// one qualifies; else the primary, see the README's "Read replicas").
+fn route_text(route: Route, routing: ReadRouting) -> String {
+    let ms = |d: std::time::Duration| d.as_millis();
     match route {
-        Route::Inherit | Route::Primary => "primary".into(),
+        Route::Primary => "primary".into(),
+        Route::Inherit => match routing.reads {
+            Reads::Primary => "primary".into(),
+            Reads::Replica => format!(
+                "replica (max lag {} ms; FRAISEQL_READS=replica)",
+                ms(routing.default_max_lag)
+            ),
+        },
         Route::Replica {
-            max_lag_ms: Some(ms),
-        } => format!("replica (max lag {ms} ms)"),
-        Route::Replica { max_lag_ms: None } => "replica (default max lag)".into(),
+            max_lag_ms: Some(lag),
+        } => format!("replica (max lag {lag} ms)"),
+        Route::Replica { max_lag_ms: None } => format!(
+            "replica (max lag {} ms; FRAISEQL_REPLICA_MAX_LAG_MS)",
+            ms(routing.default_max_lag)
+        ),
     }
 }
 

@@ -157,6 +157,7 @@ impl OperationPlan {
         operation: &Operation,
         dialect: Dialect,
     ) -> Result<OperationPlan, Vec<GraphQLError>> {
+        let mutation = operation.operation_type == OperationType::Mutation;
         let planner = Planner {
             model: api.model,
             document,
@@ -165,11 +166,11 @@ impl OperationPlan {
                 definitions: &operation.variables,
                 values: None,
             },
+            primary_only: mutation,
         };
         let mut roots = Vec::new();
         let mut errors = Vec::new();
         let mut has_schema_introspection = false;
-        let mutation = operation.operation_type == OperationType::Mutation;
         for collected in collect_fields(document, &operation.selection_set) {
             let inclusion = collected.inclusion();
             let field = collected.field();
@@ -213,9 +214,16 @@ impl OperationPlan {
         })
     }
 
-    /// `explain`: the statements in order, each with its route and cache policy.
+    /// `explain`: the statements in order, each with its route and cache policy, routes as
+    /// the defaults resolve them (`FRAISEQL_READS=primary`).
     pub fn explain(&self) -> String {
-        explain::render(self)
+        explain::render(self, crate::db::ReadRouting::default())
+    }
+
+    /// `explain` with routes as `routing` (`FRAISEQL_READS`, `FRAISEQL_REPLICA_MAX_LAG_MS`)
+    /// resolves them.
+    pub fn explain_with(&self, routing: crate::db::ReadRouting) -> String {
+        explain::render(self, routing)
     }
 
     /// Number of statements the plan runs when every conditional field is included.
@@ -248,6 +256,9 @@ struct Planner<'a> {
     document: &'a Valid<ExecutableDocument>,
     dialect: Dialect,
     scope: VariableScope<'a>,
+    /// A mutation: every statement, re-reads and their relations included, runs in its
+    /// transaction on the primary, whatever `@replica` says.
+    primary_only: bool,
 }
 
 impl Planner<'_> {
@@ -261,7 +272,8 @@ impl Planner<'_> {
             return Err(self.error(field, format!("field `Query.{name}` has no resolver")));
         };
         let ty = &self.model.types[root.target];
-        let route = resolve_route(root.route, ty.route, Route::Primary);
+        // Undeclared stays `Inherit`: `FRAISEQL_READS` decides at run time (and in `explain`).
+        let route = resolve_route(root.route, ty.route, Route::Inherit);
         let cache = root.cache.or(ty.cache).or(self.model.default_cache);
         if let RootFieldKind::Custom(returns) = root.kind {
             return self.custom(collected, root.resolver, returns, root.target, route, cache);
@@ -412,7 +424,11 @@ impl Planner<'_> {
             } else if let Some(relation) = ty.relation(name) {
                 selected[relation.parent_column] = true;
                 let target = &self.model.types[relation.target];
-                let child_route = resolve_route(relation.route, target.route, route);
+                let child_route = if self.primary_only {
+                    Route::Primary
+                } else {
+                    resolve_route(relation.route, target.route, route)
+                };
                 let child_cache = relation.cache.or(target.cache).or(self.model.default_cache);
                 let child = self.node(
                     &sub,
@@ -524,7 +540,8 @@ fn columns_sql(ty: &TypeModel, selected: &[bool], dialect: Dialect) -> String {
     sql
 }
 
-/// A field's route: its own, else its type's, else its parent's.
+/// A field's route: its own, else its type's, else its parent's (`Inherit` up to the root:
+/// `FRAISEQL_READS` decides).
 fn resolve_route(field: Route, ty: Route, parent: Route) -> Route {
     match (field, ty) {
         (Route::Inherit, Route::Inherit) => parent,
