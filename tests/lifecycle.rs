@@ -4,42 +4,10 @@
 
 mod support;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::TestServer;
-
-/// Holds SQLite's write lock from another process (the sqlite3 shell) until released, so a
-/// mutation stays in flight as long as the test wants.
-struct WriteLock(std::process::Child);
-
-impl WriteLock {
-    fn take(db: &std::path::Path) -> WriteLock {
-        let mut child = Command::new("sqlite3")
-            .arg(db)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("the sqlite3 shell (scripts/test.sh installs it)");
-        let stdin = child.stdin.as_mut().expect("stdin");
-        stdin
-            .write_all(b"BEGIN IMMEDIATE;\nSELECT 1;\n")
-            .expect("write to sqlite3");
-        stdin.flush().expect("flush");
-        // Let the shell take the lock before the server tries to write.
-        std::thread::sleep(Duration::from_millis(300));
-        WriteLock(child)
-    }
-
-    fn release(mut self) {
-        if let Some(stdin) = self.0.stdin.as_mut() {
-            let _ = stdin.write_all(b"COMMIT;\n.quit\n");
-        }
-        let _ = self.0.wait();
-    }
-}
+use support::{TestServer, WriteLock};
 
 #[test]
 fn sigterm_drains_then_finishes_in_flight_requests_and_exits_zero() {

@@ -215,7 +215,34 @@ pub fn pool_settings(
         }
         _ => defaults.statement_cache,
     };
+    let slow_threshold = whole(
+        "FRAISEQL_SLOW_QUERY_MS",
+        0,
+        MAX_PG_TIMEOUT_MS,
+        "a whole number of milliseconds up to 2147483647, or 0 for no slow-statement log",
+    )?
+    .and_then(|n| limit(n, Duration::from_millis));
+    let slow_params = match lookup("FRAISEQL_SLOW_QUERY_PARAMS") {
+        Some(value) if !value.trim().is_empty() => {
+            match value.trim().to_ascii_lowercase().as_str() {
+                "on" => true,
+                "off" => false,
+                _ => {
+                    return Err(ConfigError::Setting {
+                        variable: "FRAISEQL_SLOW_QUERY_PARAMS",
+                        value,
+                        expected: "on or off",
+                    })
+                }
+            }
+        }
+        _ => false,
+    };
     Ok(PoolSettings {
+        slow_query: crate::db::stats::SlowQueryLog {
+            threshold: slow_threshold,
+            with_params: slow_params,
+        },
         min_idle,
         max_size,
         acquire_timeout,
@@ -428,6 +455,29 @@ pub fn log_format(lookup: &impl Fn(&str) -> Option<String>) -> Result<LogFormat,
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn slow_query_settings_are_read() {
+        let c = config(&[
+            ("FRAISEQL_SLOW_QUERY_MS", "250"),
+            ("FRAISEQL_SLOW_QUERY_PARAMS", "on"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.pool.slow_query.threshold,
+            Some(Duration::from_millis(250))
+        );
+        assert!(c.pool.slow_query.with_params);
+        assert_eq!(config(&[]).unwrap().pool.slow_query.threshold, None);
+        let e = config(&[("FRAISEQL_SLOW_QUERY_MS", "-1")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("FRAISEQL_SLOW_QUERY_MS=\"-1\""), "{e}");
+        let e = config(&[("FRAISEQL_SLOW_QUERY_PARAMS", "yes")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("on or off"), "{e}");
+    }
 
     #[test]
     fn log_format_is_read() {

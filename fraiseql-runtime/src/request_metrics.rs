@@ -9,7 +9,9 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry};
+
+use crate::db::stats::RequestStatements;
 
 /// Distinct operation names kept as label values.
 pub const MAX_OPERATION_NAMES: usize = 100;
@@ -18,6 +20,9 @@ pub const MAX_OPERATION_NAMES: usize = 100;
 const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
+
+/// Statements-per-request buckets.
+const STATEMENT_BUCKETS: &[f64] = &[0.0, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0, 100.0, 1000.0];
 
 /// The metrics of requests.
 pub struct RequestMetrics {
@@ -29,6 +34,10 @@ pub struct RequestMetrics {
     in_flight: IntGauge,
     /// `fraiseql_graphql_errors_total{code}`.
     errors: IntCounterVec,
+    /// `fraiseql_sql_statements_per_request`.
+    statements: Histogram,
+    /// `fraiseql_sql_duration_seconds{route}`.
+    sql_duration: HistogramVec,
     names: Mutex<HashSet<String>>,
 }
 
@@ -70,6 +79,23 @@ impl RequestMetrics {
             ),
             &["code"],
         )?;
+        let statements = Histogram::with_opts(
+            HistogramOpts::new(
+                "fraiseql_sql_statements_per_request",
+                "SQL statements one GraphQL request ran (one per root and relation field per level; hundreds mean something is wrong)",
+            )
+            .buckets(STATEMENT_BUCKETS.to_vec()),
+        )?;
+        let sql_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "fraiseql_sql_duration_seconds",
+                "Time of each SQL statement, by route (primary, replica, shard)",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["route"],
+        )?;
+        registry.register(Box::new(statements.clone()))?;
+        registry.register(Box::new(sql_duration.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
@@ -79,6 +105,8 @@ impl RequestMetrics {
             duration,
             in_flight,
             errors,
+            statements,
+            sql_duration,
             names: Mutex::new(HashSet::new()),
         })
     }
@@ -98,6 +126,18 @@ impl RequestMetrics {
         self.duration
             .with_label_values(&[operation.as_str()])
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// The SQL statements of one request.
+    pub fn statements(&self, request: &RequestStatements) {
+        self.statements.observe(request.timings.len() as f64);
+        for (pool, elapsed) in &request.timings {
+            // `replica-0` → `replica`: a bounded label set whatever the number of servers.
+            let route = pool.split('-').next().unwrap_or("primary");
+            self.sql_duration
+                .with_label_values(&[route])
+                .observe(elapsed.as_secs_f64());
+        }
     }
 
     /// Counts the `extensions.code` of each error in a response body that has errors (read

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod pg;
+
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
@@ -211,6 +214,36 @@ fn split(r: reqwest::blocking::Response) -> (u16, reqwest::header::HeaderMap, Va
     let text = r.text().unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
     (status, headers, body)
+}
+
+/// Holds SQLite's write lock from another process (the sqlite3 shell) until released, so a
+/// mutation stays in flight as long as the test wants.
+pub struct WriteLock(std::process::Child);
+
+impl WriteLock {
+    pub fn take(db: &std::path::Path) -> WriteLock {
+        let mut child = Command::new("sqlite3")
+            .arg(db)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the sqlite3 shell (scripts/test.sh installs it)");
+        let stdin = child.stdin.as_mut().expect("stdin");
+        stdin
+            .write_all(b"BEGIN IMMEDIATE;\nSELECT 1;\n")
+            .expect("write to sqlite3");
+        stdin.flush().expect("flush");
+        // Let the shell take the lock before the server tries to write.
+        std::thread::sleep(Duration::from_millis(300));
+        WriteLock(child)
+    }
+
+    pub fn release(mut self) {
+        if let Some(stdin) = self.0.stdin.as_mut() {
+            let _ = stdin.write_all(b"COMMIT;\n.quit\n");
+        }
+        let _ = self.0.wait();
+    }
 }
 
 /// Runs the binary with `args` (no server) and returns its output.

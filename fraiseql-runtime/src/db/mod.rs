@@ -22,6 +22,7 @@ mod route;
 pub mod seed;
 mod session;
 mod sqlite;
+pub mod stats;
 mod text_rows;
 mod trace;
 
@@ -85,6 +86,8 @@ pub struct PoolSettings {
     /// PostgreSQL `idle_in_transaction_session_timeout`, set on every new connection;
     /// `None`: not set.
     pub idle_in_transaction_timeout: Option<Duration>,
+    /// Statements slower than this are logged (`FRAISEQL_SLOW_QUERY_MS`).
+    pub slow_query: stats::SlowQueryLog,
 }
 
 impl Default for PoolSettings {
@@ -98,6 +101,7 @@ impl Default for PoolSettings {
             statement_cache: true,
             statement_timeout: None,
             idle_in_transaction_timeout: None,
+            slow_query: stats::SlowQueryLog::default(),
         }
     }
 }
@@ -208,6 +212,10 @@ pub struct Database {
     waiting: Arc<AtomicUsize>,
     /// The primary's replicas (`DATABASE_URL_REPLICA`); each has a `Database` of its own.
     replicas: Option<Arc<ReplicaSet>>,
+    /// The pool's metrics label ([`PRIMARY_POOL`], `replica-0`, …), also in slow-query logs.
+    label: Arc<str>,
+    /// When a statement is slow enough to log.
+    slow_query: stats::SlowQueryLog,
 }
 
 #[derive(Clone)]
@@ -245,7 +253,25 @@ impl Database {
             acquire_timeout: settings.acquire_timeout,
             waiting: Arc::new(AtomicUsize::new(0)),
             replicas: None,
+            label: Arc::from(PRIMARY_POOL),
+            slow_query: settings.slow_query,
         })
+    }
+
+    /// The same database under another metrics label (replicas and shards name theirs).
+    pub fn labelled(mut self, label: &str) -> Database {
+        self.label = Arc::from(label);
+        self
+    }
+
+    /// The pool's metrics label.
+    pub fn label(&self) -> &Arc<str> {
+        &self.label
+    }
+
+    /// Times a statement and records it (see [`stats`]).
+    pub(crate) fn record_statement(&self, elapsed: Duration, sql: &str, binds: &[Bind]) {
+        stats::record(&self.label, self.slow_query, elapsed, sql, binds);
     }
 
     /// This database with `settings.urls` as its read replicas (a pool each, with `pool`'s
@@ -379,6 +405,8 @@ impl Database {
             acquire_timeout: settings.acquire_timeout,
             waiting: Arc::new(AtomicUsize::new(0)),
             replicas: None,
+            label: Arc::from(PRIMARY_POOL),
+            slow_query: settings.slow_query,
         }
     }
 }

@@ -10,6 +10,8 @@
 //!   the pool and keeps this connection from going back to it; running the mutation again is
 //!   the caller's decision ([`DbError::is_read_only`]).
 
+use std::time::Instant;
+
 use super::{postgres, sqlite, Bind, Database, DbError};
 use crate::model::Dialect;
 use crate::row::{RowLoader, RowSet};
@@ -46,7 +48,10 @@ impl Session {
     ) -> Result<Box<dyn RowSet>, DbError> {
         // Asked before the statement: its failure may leave the transaction state unknown.
         let outside_transaction = !self.transaction_open();
+        let started = Instant::now();
         let result = self.load_once(rows, sql, binds).await;
+        self.database
+            .record_statement(started.elapsed(), sql, binds);
         match result {
             Err(error) if error.is_connection_lost() && outside_transaction => {
                 tracing::warn!(%error, "a pooled connection broke; running the read again on a new one");
@@ -82,10 +87,13 @@ impl Session {
 
     /// Runs one statement with bound parameters; returns the number of rows it changed.
     pub async fn execute(&mut self, sql: &str, binds: &[Bind]) -> Result<usize, DbError> {
+        let started = Instant::now();
         let result = match &mut self.inner {
             SessionInner::Sqlite(session) => session.execute(sql, binds).await,
             SessionInner::Postgres(session) => session.execute(sql, binds).await,
         };
+        self.database
+            .record_statement(started.elapsed(), sql, binds);
         self.observe(result)
     }
 
@@ -167,10 +175,13 @@ impl Session {
         sql: &str,
         binds: &[Bind],
     ) -> Result<Vec<String>, DbError> {
+        let started = Instant::now();
         let result = match &mut self.inner {
             SessionInner::Sqlite(session) => session.text_values(sql, binds).await,
             SessionInner::Postgres(session) => session.text_values(sql, binds).await,
         };
+        self.database
+            .record_statement(started.elapsed(), sql, binds);
         self.observe(result)
     }
 

@@ -42,6 +42,7 @@ pub async fn post(
     match GraphqlRequest::from_json(&body) {
         Ok(params) => {
             let operation = params.operation_name.clone();
+            crate::db::stats::set_operation(operation.as_deref());
             let outcome = state
                 .service
                 .handle(with_headers(params, &request), Transport::Post)
@@ -65,6 +66,7 @@ pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpRespon
     match GraphqlRequest::from_query_string(query_string) {
         Ok(params) => {
             let operation = params.operation_name.clone();
+            crate::db::stats::set_operation(operation.as_deref());
             let outcome = state
                 .service
                 .handle(with_headers(params, &request), Transport::Get)

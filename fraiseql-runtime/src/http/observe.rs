@@ -1,5 +1,6 @@
-//! Every response passes here: `/graphql` requests are counted and timed by operation and
-//! status, the in-flight gauge follows them, and while the server drains each response says
+//! Every `/graphql` request passes here: it is counted and timed by operation and status, the
+//! in-flight gauge follows it, its SQL statements are counted and timed by route (collected by
+//! `db::stats` while it runs), and while the server drains each response says
 //! `Connection: close` so clients and load balancers move to other instances.
 
 use std::time::Instant;
@@ -11,6 +12,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error};
 
 use super::AppState;
+use crate::db::stats::observe_request;
 
 /// The operation a `/graphql` response answered (the request's `operationName`), set by the
 /// GraphQL handlers for the metrics.
@@ -25,9 +27,14 @@ pub(crate) async fn observe(
         return next.call(request).await;
     };
     let graphql = request.path() == "/graphql";
+    if !graphql {
+        return next.call(request).await;
+    }
     let started = Instant::now();
-    let _in_flight = graphql.then(|| state.metrics.requests.started());
-    let mut response = next.call(request).await?;
+    let _in_flight = state.metrics.requests.started();
+    let (response, statements) = observe_request(next.call(request)).await;
+    state.metrics.requests.statements(&statements);
+    let mut response = response?;
     if state.draining.is_set() {
         // actix owns the Connection header: ask its encoder to close after this response.
         response
@@ -35,17 +42,15 @@ pub(crate) async fn observe(
             .head_mut()
             .set_connection_type(ConnectionType::Close);
     }
-    if graphql {
-        let operation = response
-            .response()
-            .extensions()
-            .get::<OperationName>()
-            .and_then(|o| o.0.clone());
-        state.metrics.requests.finished(
-            operation.as_deref(),
-            response.status().as_str(),
-            started.elapsed(),
-        );
-    }
+    let operation = response
+        .response()
+        .extensions()
+        .get::<OperationName>()
+        .and_then(|o| o.0.clone());
+    state.metrics.requests.finished(
+        operation.as_deref(),
+        response.status().as_str(),
+        started.elapsed(),
+    );
     Ok(response)
 }

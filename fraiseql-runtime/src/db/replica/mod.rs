@@ -177,9 +177,10 @@ impl ReplicaSet {
                     "replica {i} is not a PostgreSQL URL; replicas are PostgreSQL standbys"
                 )));
             }
+            let label = format!("replica-{i}");
             replicas.push(Replica {
-                label: format!("replica-{i}"),
-                database: Database::connect(url, pool).await?,
+                database: Database::connect(url, pool).await?.labelled(&label),
+                label,
                 health: Health::new(),
             });
         }
