@@ -664,3 +664,71 @@ fn bad_replica_settings_stop_serve_with_exit_code_2() {
         "{run}"
     );
 }
+
+#[test]
+fn explain_analyze_runs_the_statements_and_names_the_missing_index() {
+    let ws = Workspace::new("cli-explain-analyze");
+    for command in ["migrate", "seed"] {
+        let run = ws.run(&[command]);
+        assert_eq!(run.code, Some(0), "{run}");
+    }
+    let file = ws.dir.join("q.graphql");
+    // A filter on an unindexed column of a 1,000-row table, and a relation the planner batches
+    // through the foreign-key index.
+    let name = ws.sqlite3("SELECT name FROM users ORDER BY id LIMIT 1");
+    std::fs::write(
+        &file,
+        "query($n: String!) { users(limit: 5, where: {name: {eq: $n}}) { id posts(limit: 2) { id } } }",
+    )
+    .unwrap();
+    let variables = serde_json::json!({"n": name.trim()}).to_string();
+    let run = ws.run(&[
+        "explain",
+        "--analyze",
+        file.to_str().unwrap(),
+        "--variables",
+        &variables,
+    ]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(
+        run.stdout
+            .starts_with("2 statement(s) run; 1 full scan(s) of large tables"),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains("! full scan of \"users\" (1000 rows)"),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains("CREATE INDEX ON \"users\" (\"name\");"),
+        "{run}"
+    );
+    assert_eq!(
+        run.stdout.matches("! full scan").count(),
+        1,
+        "posts are read by index: {run}"
+    );
+
+    // With the index, nothing is flagged.
+    ws.sqlite3("CREATE INDEX idx_users_name ON users (name)");
+    let run = ws.run(&[
+        "explain",
+        "--analyze",
+        file.to_str().unwrap(),
+        "--variables",
+        &variables,
+    ]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(run.stdout.contains("0 full scan(s)"), "{run}");
+
+    // A mutation would write: refused.
+    std::fs::write(&file, "mutation { deleteComment(id: 1) }").unwrap();
+    let run = ws.run(&["explain", "--analyze", file.to_str().unwrap()]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(run.stderr.contains("query documents only"), "{run}");
+    assert_eq!(
+        ws.sqlite3("SELECT count(*) FROM comments WHERE id = 1")
+            .trim(),
+        "1"
+    );
+}

@@ -61,6 +61,11 @@ enum Command {
         /// The operation to explain when the document has several.
         #[arg(long)]
         operation: Option<String>,
+        /// Run the statements on the database (DATABASE_URL) and show how it executed each
+        /// (PostgreSQL EXPLAIN ANALYZE, rolled back; SQLite EXPLAIN QUERY PLAN), flagging full
+        /// scans of large tables with the index that would help. Queries only.
+        #[arg(long)]
+        analyze: bool,
     },
     /// Print the API schema (SDL with the generated arguments and input types).
     PrintSchema,
@@ -81,7 +86,14 @@ pub fn main(model: &'static SchemaModel) -> ExitCode {
             file,
             variables,
             operation,
-        } => explain(model, &file, variables.as_deref(), operation.as_deref()),
+            analyze,
+        } => explain(
+            model,
+            &file,
+            variables.as_deref(),
+            operation.as_deref(),
+            analyze,
+        ),
         Command::Serve => with_runtime(serve(model)),
         Command::Migrate { dry_run } => with_runtime(migrate(model, dry_run)),
         Command::Seed { scale } => with_runtime(seed(model, scale)),
@@ -347,6 +359,7 @@ fn explain(
     file: &std::path::Path,
     variables: Option<&str>,
     operation_name: Option<&str>,
+    analyze: bool,
 ) -> ExitCode {
     let url = match config::database_url(&|name| std::env::var(name).ok()) {
         Ok(url) => url,
@@ -373,18 +386,32 @@ fn explain(
         Ok(op) => op,
         Err(e) => return fail(e.message()),
     };
-    if let Some(variables) = variables {
-        let values = match serde_json::from_str(variables) {
+    let values: apollo_compiler::response::JsonMap = match variables {
+        None => Default::default(),
+        Some(variables) => match serde_json::from_str(variables) {
             Ok(v) => v,
             Err(e) => return fail(format!("--variables is not a JSON object: {e}")),
+        },
+    };
+    let coerced =
+        match apollo_compiler::request::coerce_variable_values(&api.schema, operation, &values) {
+            Ok(coerced) => coerced,
+            Err(e) => return fail(format!("--variables: {}", e.message())),
         };
-        if let Err(e) =
-            apollo_compiler::request::coerce_variable_values(&api.schema, operation, &values)
-        {
-            return fail(format!("--variables: {}", e.message()));
-        }
-    }
     match OperationPlan::build(&api, &document, operation, url.dialect()) {
+        Ok(plan) if analyze => with_runtime(async {
+            let database = match database_from_env().await {
+                Ok(db) => db,
+                Err(code) => return code,
+            };
+            match crate::exec::analyze::analyze(&plan, operation, &coerced, &database).await {
+                Ok(statements) => {
+                    print!("{}", render_analysis(&statements));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }),
         Ok(plan) => {
             print!("{}", plan.explain_with(routing));
             ExitCode::SUCCESS
@@ -396,6 +423,50 @@ fn explain(
             ExitCode::FAILURE
         }
     }
+}
+
+/// `explain --analyze` output: each statement, its plan as the database ran it, findings.
+fn render_analysis(statements: &[crate::exec::analyze::AnalyzedStatement]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let findings = statements.iter().filter(|s| s.finding.is_some()).count();
+    let _ = writeln!(
+        out,
+        "{} statement(s) run; {findings} full scan(s) of large tables",
+        statements.len()
+    );
+    for (i, s) in statements.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "\n#{} {}  (\"{}\")\n   sql: {}\n   plan:",
+            i + 1,
+            s.path,
+            s.table,
+            s.sql
+        );
+        for line in &s.plan {
+            let _ = writeln!(out, "     {line}");
+        }
+        if let Some(finding) = &s.finding {
+            let _ = writeln!(
+                out,
+                "   ! full scan of \"{}\" ({} rows)",
+                s.table, finding.rows
+            );
+            match &finding.suggestion {
+                Some(index) => {
+                    let _ = writeln!(out, "     an index would serve its filter: {index}");
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "     the statement has no filter an index could serve; add `where`/`limit` to the field"
+                    );
+                }
+            }
+        }
+    }
+    out
 }
 
 fn binary_name() -> String {

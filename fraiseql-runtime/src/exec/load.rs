@@ -4,6 +4,7 @@
 //! Each statement runs where its node's route sends it ([`RequestSessions::load`]: the primary,
 //! or a replica).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use apollo_compiler::executable::Operation;
@@ -72,21 +73,7 @@ pub(crate) fn load<'a>(
     parent_keys: Option<Vec<i64>>,
 ) -> BoxFuture<'a, Result<Loaded, LoadError>> {
     async move {
-        let per_request;
-        let built: &BuiltStatement = match &node.statement {
-            Statement::Ready(built) => built,
-            Statement::PerRequest { .. } => {
-                per_request =
-                    build_per_request(ctx.model, node, ctx.dialect, ctx.operation, ctx.variables)
-                        .map_err(LoadError::Input)?;
-                &per_request
-            }
-        };
-        let mut binds: Vec<Bind> = Vec::with_capacity(built.binds.len() + 1);
-        if let Some(keys) = parent_keys {
-            binds.push(Bind::BigIntList(keys));
-        }
-        resolve_binds(&built.binds, ctx.variables, &mut binds).map_err(LoadError::Input)?;
+        let (built, binds) = statement(ctx, node, parent_keys)?;
         let ty = &ctx.model.types[node.type_index];
         let rows = sessions
             .load(node.route, ty.rows, &built.sql, &binds)
@@ -94,6 +81,27 @@ pub(crate) fn load<'a>(
         complete(sessions, ctx, node, rows, built.order.clone()).await
     }
     .boxed()
+}
+
+/// The statement of `node` for this request and its binds (`parent_keys` first, as `$1`).
+pub(crate) fn statement<'a>(
+    ctx: &LoadContext<'_>,
+    node: &'a FetchNode,
+    parent_keys: Option<Vec<i64>>,
+) -> Result<(Cow<'a, BuiltStatement>, Vec<Bind>), LoadError> {
+    let built = match &node.statement {
+        Statement::Ready(built) => Cow::Borrowed(built),
+        Statement::PerRequest { .. } => Cow::Owned(
+            build_per_request(ctx.model, node, ctx.dialect, ctx.operation, ctx.variables)
+                .map_err(LoadError::Input)?,
+        ),
+    };
+    let mut binds: Vec<Bind> = Vec::with_capacity(built.binds.len() + 1);
+    if let Some(keys) = parent_keys {
+        binds.push(Bind::BigIntList(keys));
+    }
+    resolve_binds(&built.binds, ctx.variables, &mut binds).map_err(LoadError::Input)?;
+    Ok((built, binds))
 }
 
 /// Loads the included relations of `node` for `rows` (however they were obtained: its own
@@ -148,7 +156,7 @@ pub(crate) fn complete<'a>(
 }
 
 /// Non-null values of `column` over all rows, first-seen order, without repeats.
-fn distinct_keys(rows: &dyn RowSet, column: usize) -> Vec<i64> {
+pub(crate) fn distinct_keys(rows: &dyn RowSet, column: usize) -> Vec<i64> {
     let mut seen = HashSet::with_capacity(rows.len());
     let mut keys = Vec::with_capacity(rows.len());
     for i in 0..rows.len() {

@@ -8,6 +8,7 @@
 //! HTTP layer from [`ExecOutcome::consistency`]) the `FraiseQL-Consistency` header; a query
 //! that sends the header back reads only from replicas that have replayed that position.
 
+pub mod analyze;
 mod custom;
 mod load;
 mod mutate;
