@@ -135,7 +135,7 @@ fn analyze_node<'a>(
 /// (our statements alias the node's table `t`).
 fn full_scan(dialect: Dialect, plan: &[String], table: &str) -> bool {
     plan.iter().any(|line| {
-        let line = line.trim_start_matches(|c: char| c == ' ' || c == '-' || c == '>');
+        let line = line.trim_start_matches([' ', '-', '>']);
         match dialect {
             Dialect::Postgres => line
                 .strip_prefix("Seq Scan on ")
