@@ -7,10 +7,10 @@
 //! key with the document's selection on the same connection, inside the transaction, so
 //! read-after-write holds for the nested relations too.
 
-use super::{failure, load, RootFailure, RootResults, RootValue, Run};
+use super::{failure, load, RootFailure, RootResults, RootValue, Run, Written};
 use crate::db::{ConstraintKind, DbError, Session};
 use crate::model::TypeModel;
-use crate::plan::{FetchNode, VariableScope, WriteKind, WritePlan};
+use crate::plan::{FetchNode, RootKind, VariableScope, WriteKind, WritePlan};
 
 /// Runs a mutation operation. Returns the per-root results, whether the database was
 /// unavailable, and whether the operation failed as a whole (then `data` is null).
@@ -83,6 +83,19 @@ async fn attempt(run: &Run<'_>) -> Attempt {
         if !root.kind.uses_database() || !root.inclusion.holds(run.ctx.variables) {
             continue;
         }
+        if let RootKind::Custom { field, .. } = &root.kind {
+            // What a custom mutation changes is only known by its `@writes` types.
+            let model = run.ctx.model;
+            for &type_index in model
+                .mutation_field(&field.name)
+                .map_or(&[][..], |m| m.writes)
+            {
+                run.wrote(Written {
+                    type_index,
+                    key: None,
+                });
+            }
+        }
         let (s, result) = run.root(session, root).await;
         session = s;
         match result {
@@ -140,6 +153,10 @@ pub(super) async fn write(
             ..RootFailure::new(format!("no {}{id}", ty.name), "NOT_FOUND")
         });
     };
+    run.wrote(Written {
+        type_index: write.type_index,
+        key: Some(key),
+    });
     match node {
         None => Ok(RootValue::Boolean(true)),
         Some(node) => load(session, run.ctx, node, Some(vec![key]))
