@@ -22,6 +22,8 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Pool settings.
     pub pool: PoolSettings,
+    /// The result cache (`REDIS_URL`, `NATS_URL`, `FRAISEQL_REGION`, `FRAISEQL_CACHE_*`).
+    pub cache: crate::cache::CacheSettings,
 }
 
 /// A configuration value that cannot be used.
@@ -59,6 +61,9 @@ pub enum ConfigError {
         /// `FRAISEQL_POOL_MAX`.
         max: usize,
     },
+    /// A result cache setting is not a value it can take.
+    #[error(transparent)]
+    Cache(#[from] crate::cache::CacheConfigError),
     /// `RUST_LOG` is not a tracing filter.
     #[error("RUST_LOG={value:?} is not a log filter ({reason}); use a level such as info, or directives such as warn,fraiseql_runtime=debug")]
     LogFilter {
@@ -87,6 +92,7 @@ impl Config {
             database_url,
             bind,
             pool: pool_settings(&lookup)?,
+            cache: crate::cache::cache_settings(&lookup)?,
         })
     }
 }
