@@ -8,6 +8,7 @@ use std::sync::Arc;
 use apollo_compiler::ExecutableDocument;
 use clap::{Parser, Subcommand};
 
+use crate::cache::ResultCache;
 use crate::config::{self, Config};
 use crate::db::{self, Database, DatabaseUrl, PoolSettings};
 use crate::graphql::GraphqlService;
@@ -33,7 +34,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve GraphQL over HTTP (the default). Configuration: DATABASE_URL, FRAISEQL_BIND,
-    /// FRAISEQL_POOL_*, FRAISEQL_STATEMENT_*, RUST_LOG (see the README).
+    /// FRAISEQL_POOL_*, FRAISEQL_STATEMENT_*, REDIS_URL, NATS_URL, FRAISEQL_REGION,
+    /// FRAISEQL_CACHE_*, RUST_LOG (see the README).
     Serve,
     /// Add missing tables, columns and indexes (never drops anything; safe to re-run).
     Migrate {
@@ -220,8 +222,12 @@ async fn serve(model: &'static SchemaModel) -> ExitCode {
         Ok(m) => Arc::new(m),
         Err(e) => return fail(e),
     };
+    let cache = match ResultCache::start(config.cache.clone(), model, metrics.clone()).await {
+        Ok(cache) => cache,
+        Err(e) => return config_error(e),
+    };
     let state = AppState {
-        service: GraphqlService::new(api, database, metrics.clone()),
+        service: GraphqlService::new(api, database, metrics.clone()).with_cache(cache),
         metrics,
         schema_hash: model.hash,
     };

@@ -6,6 +6,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::accept::{self, GRAPHQL_RESPONSE_JSON, JSON};
+use super::caching::cached;
 use super::AppState;
 use crate::graphql::{errors, GraphqlRequest, Outcome, Transport};
 use crate::playground;
@@ -40,14 +41,13 @@ pub async fn post(
         );
     }
     match GraphqlRequest::from_json(&body) {
-        Ok(params) => outcome(
-            &state,
-            state
+        Ok(params) => {
+            let handled = state
                 .service
-                .handle(with_headers(params, &request), Transport::Post)
-                .await,
-            media,
-        ),
+                .respond(with_headers(params, &request), Transport::Post)
+                .await;
+            cached(&request, handled, |o| outcome(&state, o, media))
+        }
         Err(e) => bad_request(&state, media, e.to_string()),
     }
 }
@@ -63,14 +63,13 @@ pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpRespon
     }
     let media = response_media(&request);
     match GraphqlRequest::from_query_string(query_string) {
-        Ok(params) => outcome(
-            &state,
-            state
+        Ok(params) => {
+            let handled = state
                 .service
-                .handle(with_headers(params, &request), Transport::Get)
-                .await,
-            media,
-        ),
+                .respond(with_headers(params, &request), Transport::Get)
+                .await;
+            cached(&request, handled, |o| outcome(&state, o, media))
+        }
         Err(e) => bad_request(&state, media, e.to_string()),
     }
 }

@@ -2,6 +2,7 @@
 //! browsers), `/playground/*` assets, `/health/live`, `/health/ready` and `/metrics`.
 
 mod accept;
+mod caching;
 mod graphql_route;
 mod health;
 
@@ -52,6 +53,9 @@ pub async fn serve(config: &Config, state: AppState) -> std::io::Result<()> {
 }
 
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    if let Some(cache) = state.service.cache() {
+        cache.observe();
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(
