@@ -427,8 +427,10 @@ impl ResultCache {
         }
     }
 
-    /// Applies what a mutation wrote: this instance's L1 at once, the region's L2, then every
-    /// other instance over NATS.
+    /// Applies what a mutation wrote: the region's L2, then this instance's L1, then every
+    /// other instance over NATS. L2 goes first: were L1's versions bumped first, a read in
+    /// between would miss L1, find the old entry still valid in L2 and copy it into L1 under
+    /// the new versions.
     pub async fn invalidate(&self, written: &[Written]) {
         if written.is_empty() || !self.enabled() {
             return;
@@ -443,7 +445,6 @@ impl ResultCache {
         }
         tags.sort_unstable();
         tags.dedup();
-        self.versions.bump(&tags);
         let names = self.tag_names(&tags);
         let l2_applied = match &self.l2 {
             Some(l2) => match l2.invalidate(&names).await {
@@ -455,6 +456,7 @@ impl ResultCache {
             },
             None => false,
         };
+        self.versions.bump(&tags);
         if let Some(bus) = &self.bus {
             if bus.publish(&self.settings.region, l2_applied, names).await {
                 self.metrics.cache.invalidations_sent.inc();
@@ -509,13 +511,14 @@ async fn apply_received(
             return;
         };
         let tags = cache.tags_named(&message.tags);
-        cache.versions.bump(&tags);
+        // L2 before L1, as for this instance's own writes (see `invalidate`).
         let same_region = message.region == cache.settings.region;
         if let (Some(l2), false) = (&cache.l2, same_region && message.l2) {
             if let Err(e) = l2.invalidate(&message.tags).await {
                 tracing::warn!(error = %e, "L2 invalidation from another instance postponed until Redis answers");
             }
         }
+        cache.versions.bump(&tags);
         cache.metrics.cache.invalidations_received.inc();
     }
 }

@@ -225,7 +225,8 @@ impl L2 {
     }
 
     /// Bumps the versions of `tags`. When Redis cannot be reached they are kept and applied
-    /// before L2 is used again.
+    /// before L2 is used again, and the circuit opens at once: entries these tags cover must
+    /// not be read from L2 meanwhile.
     pub async fn invalidate(&self, tags: &[String]) -> Result<(), L2Error> {
         let result = self.bump(tags).await;
         if result.is_err() {
@@ -234,6 +235,12 @@ impl L2 {
             if pending.tags.len() > MAX_PENDING {
                 pending.tags.clear();
                 pending.overflow = true;
+            }
+            // Under the lock, so a probe cannot close the circuit between the two.
+            if !self.open.swap(true, Ordering::AcqRel) {
+                tracing::warn!(
+                    "an invalidation did not reach Redis; requests skip L2 until it is applied"
+                );
             }
         }
         result
@@ -288,10 +295,16 @@ impl L2 {
                 "applied invalidations missed while Redis was unreachable"
             );
         }
+        let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if !pending.tags.is_empty() || pending.overflow {
+            // More were missed meanwhile: the next probe applies them first.
+            return;
+        }
         self.failures.store(0, Ordering::Release);
         if self.open.swap(false, Ordering::AcqRel) {
             tracing::info!("Redis (L2 cache) answers; requests use it again");
         }
+        drop(pending);
     }
 
     /// Reads `used_memory` and `evicted_keys`.
