@@ -202,7 +202,8 @@ impl ResultCache {
         m.set_hit_ratios();
     }
 
-    fn enabled(&self) -> bool {
+    /// Whether results are looked up and stored (`FRAISEQL_CACHE`).
+    pub fn enabled(&self) -> bool {
         self.settings.enabled
     }
 

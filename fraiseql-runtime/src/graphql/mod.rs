@@ -189,7 +189,8 @@ impl GraphqlService {
             variables: &variables,
             headers: &request.headers,
         };
-        let mut roots = evaluate(&inputs, self.results.is_none());
+        let off = self.results.as_ref().is_none_or(|c| !c.enabled());
+        let mut roots = evaluate(&inputs, off);
         if let Some(cache) = &self.results {
             cache.lookup(&mut roots).await;
         }
