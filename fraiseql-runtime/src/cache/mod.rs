@@ -20,15 +20,17 @@ mod nats;
 pub(crate) mod policy;
 mod redis;
 pub(crate) mod request;
+mod resolver;
 mod tags;
 
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 use sha2::{Digest, Sha256};
 
 pub use config::{cache_settings, CacheConfigError, CacheSettings};
 pub(crate) use policy::DocumentCache;
 pub use request::{CacheControl, HttpCaching, CONSISTENCY_HEADER};
+pub use resolver::ResolverCache;
 
 use crate::exec::{ExecOutcome, RootSource, Written};
 use crate::metrics::Metrics;
@@ -84,6 +86,10 @@ impl BackendStatus {
         }
     }
 }
+
+/// The process's result cache (the last one started), for what generated code caches outside
+/// a request's plan: resolvers' own results.
+static CURRENT: Mutex<Weak<ResultCache>> = Mutex::new(Weak::new());
 
 /// Which tier a cut applies to.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -155,6 +161,7 @@ impl ResultCache {
         if let Some(received) = received {
             tokio::spawn(apply_received(Arc::downgrade(&cache), received));
         }
+        *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = Arc::downgrade(&cache);
         tracing::info!(
             region = %cache.settings.region,
             l1_bytes = cache.l1.as_ref().map_or(0, |_| cache.settings.l1_bytes),
@@ -164,6 +171,11 @@ impl ResultCache {
             "result cache started"
         );
         Ok(cache)
+    }
+
+    /// The process's result cache, if one was started and is still alive.
+    pub(crate) fn current() -> Option<Arc<ResultCache>> {
+        CURRENT.lock().unwrap_or_else(|e| e.into_inner()).upgrade()
     }
 
     /// The region this instance belongs to.
