@@ -21,6 +21,8 @@ mod metrics;
 mod regions;
 #[path = "result_cache/single_flight.rs"]
 mod single_flight;
+#[path = "result_cache/stale.rs"]
+mod stale;
 
 use std::path::PathBuf;
 use std::process::Command;

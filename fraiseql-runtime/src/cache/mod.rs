@@ -391,6 +391,11 @@ impl ResultCache {
         };
         let stale_ms = u64::try_from(self.settings.stale.as_millis()).unwrap_or(u64::MAX);
         for (index, root) in roots.iter_mut().enumerate() {
+            // Only parts run for the cache; a cached one keeps its source (its remaining ttl
+            // sets the response's max-age).
+            if !matches!(root.source, Source::Fill(_)) {
+                continue;
+            }
             let Source::Fill(fill) = std::mem::replace(&mut root.source, Source::Run) else {
                 continue;
             };
