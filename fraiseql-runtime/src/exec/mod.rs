@@ -198,7 +198,13 @@ pub async fn execute_with(request: ExecRequest<'_>, sources: &[RootSource<'_>]) 
     };
     let mut data = Vec::with_capacity(8 * 1024);
     let mut data_is_null = all_failed;
-    let mut parts: Vec<Option<RootPart>> = plan.roots.iter().map(|_| None).collect();
+    // Only a request with parts to keep pays for the slots.
+    let mut parts: Vec<Option<RootPart>> = if sources.iter().any(|s| matches!(s, RootSource::Keep))
+    {
+        plan.roots.iter().map(|_| None).collect()
+    } else {
+        Vec::new()
+    };
     data.push(b'{');
     let mut first = true;
     for (index, (root, result)) in plan.roots.iter().zip(&results).enumerate() {
@@ -217,13 +223,13 @@ pub async fn execute_with(request: ExecRequest<'_>, sources: &[RootSource<'_>]) 
             continue;
         }
         let (data_start, errors_start) = (data.len(), writer.errors.len());
-        let written = WrittenRoot {
+        let values = RootWriter {
             operation,
             introspected: introspected.as_ref(),
         };
-        data_is_null |= written.value(&mut writer, &mut data, root, result.as_ref());
-        if matches!(source, RootSource::Keep) {
-            parts[index] = Some(RootPart {
+        data_is_null |= values.value(&mut writer, &mut data, root, result.as_ref());
+        if let (RootSource::Keep, Some(slot)) = (source, parts.get_mut(index)) {
+            *slot = Some(RootPart {
                 json: data[data_start..].to_vec(),
                 has_errors: writer.errors.len() > errors_start,
             });
@@ -260,12 +266,12 @@ pub async fn execute_with(request: ExecRequest<'_>, sources: &[RootSource<'_>]) 
 }
 
 /// Writes one root field's value.
-struct WrittenRoot<'a> {
+struct RootWriter<'a> {
     operation: &'a Operation,
     introspected: Option<&'a JsonMap>,
 }
 
-impl WrittenRoot<'_> {
+impl RootWriter<'_> {
     /// Writes `root`'s value from `result`; returns whether its failure nulls `data`.
     fn value(
         &self,
