@@ -439,9 +439,15 @@ fn explain_lists_one_statement_per_level_with_routes_and_cache_policies() {
         assert!(text.contains(header), "{header}: {run}");
     }
     assert_eq!(text.matches("   route: primary\n").count(), 3, "{run}");
+    // `users` is @cache(ttl: 60, scope: PUBLIC); the relations below it have no policy.
+    assert_eq!(
+        text.matches("   cache: public, max-age=60\n").count(),
+        1,
+        "{run}"
+    );
     assert_eq!(
         text.matches("   cache: none (not cacheable)\n").count(),
-        3,
+        2,
         "{run}"
     );
     assert_eq!(

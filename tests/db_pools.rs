@@ -31,6 +31,9 @@ fn an_exhausted_pool_answers_503_with_retry_after_and_recovers() {
         ("DATABASE_URL", &url),
         ("FRAISEQL_POOL_MAX", "2"),
         ("FRAISEQL_POOL_ACQUIRE_TIMEOUT_MS", "500"),
+        // Identical cached queries would share one flight (and one connection); this test
+        // needs each request on its own connection.
+        ("FRAISEQL_CACHE", "off"),
     ]);
     let (_, _, metrics) = server.get("/metrics", "text/plain");
     assert_eq!(primary_gauge(&metrics, "fraiseql_db_pool_max"), 2.0);

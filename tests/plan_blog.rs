@@ -134,3 +134,18 @@ fn a_mutation_is_its_writes_then_the_rereads_in_one_transaction() {
     assert!(text.contains("one transaction on the primary"), "{text}");
     insta::assert_snapshot!(text);
 }
+
+#[test]
+fn a_private_column_makes_the_response_private() {
+    // `User.email` is @cache(ttl: 300, scope: PRIVATE): selecting it lowers `user`'s policy.
+    let text = explain("{ user(id: 1) { name email } }", Dialect::Sqlite);
+    assert!(
+        text.ends_with("response cache policy: private, max-age=300\n"),
+        "{text}"
+    );
+    let text = explain("{ user(id: 1) { name } }", Dialect::Sqlite);
+    assert!(
+        text.ends_with("response cache policy: public, max-age=3600\n"),
+        "{text}"
+    );
+}

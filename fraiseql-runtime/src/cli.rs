@@ -8,6 +8,7 @@ use std::sync::Arc;
 use apollo_compiler::ExecutableDocument;
 use clap::{Parser, Subcommand};
 
+use crate::cache::ResultCache;
 use crate::config::{self, Config};
 use crate::db::{self, Database, DatabaseUrl, PoolSettings};
 use crate::graphql::GraphqlService;
@@ -34,7 +35,8 @@ struct Cli {
 enum Command {
     /// Serve GraphQL over HTTP (the default). Configuration: DATABASE_URL, FRAISEQL_BIND,
     /// FRAISEQL_POOL_*, FRAISEQL_STATEMENT_*, DATABASE_URL_REPLICA, FRAISEQL_READS,
-    /// FRAISEQL_REPLICA_*, RUST_LOG (see the README).
+    /// FRAISEQL_REPLICA_*, REDIS_URL, NATS_URL, FRAISEQL_REGION, FRAISEQL_CACHE_*,
+    /// FRAISEQL_DRAIN_S, FRAISEQL_SHUTDOWN_TIMEOUT_S, RUST_LOG (see the README).
     Serve,
     /// Add missing tables, columns and indexes (never drops anything; safe to re-run).
     Migrate {
@@ -255,8 +257,12 @@ async fn serve(model: &'static SchemaModel) -> ExitCode {
         Ok(m) => Arc::new(m),
         Err(e) => return fail(e),
     };
+    let cache = match ResultCache::start(config.cache.clone(), model, metrics.clone()).await {
+        Ok(cache) => cache,
+        Err(e) => return config_error(e),
+    };
     let state = AppState {
-        service: GraphqlService::new(api, database, metrics.clone()),
+        service: GraphqlService::new(api, database, metrics.clone()).with_cache(cache),
         metrics,
         schema_hash: model.hash,
         draining: http::lifecycle::Draining::default(),

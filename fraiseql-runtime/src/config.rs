@@ -26,6 +26,8 @@ pub struct Config {
     /// Read replicas and read routing (`DATABASE_URL_REPLICA`, `FRAISEQL_READS`,
     /// `FRAISEQL_REPLICA_MAX_LAG_MS`, `FRAISEQL_REPLICA_PROBE_MS`).
     pub replicas: ReplicaSettings,
+    /// The result cache (`REDIS_URL`, `NATS_URL`, `FRAISEQL_REGION`, `FRAISEQL_CACHE_*`).
+    pub cache: crate::cache::CacheSettings,
 }
 
 /// A configuration value that cannot be used.
@@ -69,6 +71,9 @@ pub enum ConfigError {
         /// The variable that named the primary.
         variable: &'static str,
     },
+    /// A result cache setting is not a value it can take.
+    #[error(transparent)]
+    Cache(#[from] crate::cache::CacheConfigError),
     /// `RUST_LOG` is not a tracing filter.
     #[error("RUST_LOG={value:?} is not a log filter ({reason}); use a level such as info, or directives such as warn,fraiseql_runtime=debug")]
     LogFilter {
@@ -99,6 +104,7 @@ impl Config {
             bind,
             pool: pool_settings(&lookup)?,
             replicas,
+            cache: crate::cache::cache_settings(&lookup)?,
         })
     }
 }

@@ -1,7 +1,9 @@
 //! Prometheus metrics served at `/metrics`. One registry per server (not the global default),
 //! so tests running several servers in one process never share counters.
 
-use prometheus::{Encoder, GaugeVec, IntCounter, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, GaugeVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 
 use crate::db::{PoolStatus, ReplicaStatus};
 
@@ -20,11 +22,50 @@ pub struct Metrics {
     pool: PoolGauges,
     /// Per read replica (label `replica`), set at each scrape.
     replica: ReplicaGauges,
+    /// The result cache's.
+    pub cache: CacheMetrics,
 }
 
 struct ReplicaGauges {
     lag_seconds: GaugeVec,
     healthy: IntGaugeVec,
+}
+
+/// The result cache's metrics (label `tier`: `l1` in-process, `l2` Redis; `backend`: `redis`,
+/// `nats`).
+pub struct CacheMetrics {
+    /// Root-field lookups answered by a tier (fresh or stale).
+    pub hits: IntCounterVec,
+    /// Root-field lookups a tier could not answer.
+    pub misses: IntCounterVec,
+    /// hits / (hits + misses) per tier, set at each scrape.
+    pub hit_ratio: GaugeVec,
+    /// Bytes held per tier, set at each scrape (L2: Redis's `used_memory`).
+    pub bytes: IntGaugeVec,
+    /// Entries pushed out by a tier's size bound (L2: Redis's `evicted_keys`).
+    pub evictions: IntCounterVec,
+    /// Invalidations published on NATS.
+    pub invalidations_sent: IntCounter,
+    /// Invalidations received from other instances and applied.
+    pub invalidations_received: IntCounter,
+    /// Failed calls to a backend.
+    pub errors: IntCounterVec,
+}
+
+impl CacheMetrics {
+    /// The hit ratio gauges from the counters.
+    pub fn set_hit_ratios(&self) {
+        for tier in ["l1", "l2"] {
+            let hits = self.hits.with_label_values(&[tier]).get() as f64;
+            let misses = self.misses.with_label_values(&[tier]).get() as f64;
+            let ratio = if hits + misses > 0.0 {
+                hits / (hits + misses)
+            } else {
+                0.0
+            };
+            self.hit_ratio.with_label_values(&[tier]).set(ratio);
+        }
+    }
 }
 
 struct PoolGauges {
@@ -121,7 +162,73 @@ impl Metrics {
             lag_seconds,
             healthy,
         };
+        let counters =
+            |name: &str, help: &str, label: &str| -> Result<IntCounterVec, MetricsError> {
+                let c = IntCounterVec::new(Opts::new(name, help), &[label])?;
+                registry.register(Box::new(c.clone()))?;
+                Ok(c)
+            };
+        let hit_ratio = GaugeVec::new(
+            Opts::new(
+                "fraiseql_cache_hit_ratio",
+                "Result cache hits / (hits + misses) per tier since start (0 before any lookup)",
+            ),
+            &["tier"],
+        )?;
+        registry.register(Box::new(hit_ratio.clone()))?;
+        let bytes = IntGaugeVec::new(
+            Opts::new(
+                "fraiseql_cache_bytes",
+                "Bytes held per result cache tier (l1: this process's entries; l2: the Redis server's used_memory)",
+            ),
+            &["tier"],
+        )?;
+        registry.register(Box::new(bytes.clone()))?;
+        let cache = CacheMetrics {
+            hits: counters(
+                "fraiseql_cache_hits_total",
+                "Root-field lookups answered by a result cache tier",
+                "tier",
+            )?,
+            misses: counters(
+                "fraiseql_cache_misses_total",
+                "Root-field lookups a result cache tier could not answer",
+                "tier",
+            )?,
+            hit_ratio,
+            bytes,
+            evictions: counters(
+                "fraiseql_cache_evictions_total",
+                "Result cache entries pushed out by a tier's size bound (l2: the Redis server's evicted_keys)",
+                "tier",
+            )?,
+            invalidations_sent: counter(
+                "fraiseql_cache_invalidations_sent_total",
+                "Cache invalidations this instance published on NATS",
+            )?,
+            invalidations_received: counter(
+                "fraiseql_cache_invalidations_received_total",
+                "Cache invalidations received from other instances over NATS and applied",
+            )?,
+            errors: counters(
+                "fraiseql_cache_errors_total",
+                "Failed result cache backend calls (timeouts, refused connections, disconnects)",
+                "backend",
+            )?,
+        };
+        // Every series exists from the start, so rates and alerts see zeros, not gaps.
+        for tier in ["l1", "l2"] {
+            cache.hits.with_label_values(&[tier]);
+            cache.misses.with_label_values(&[tier]);
+            cache.hit_ratio.with_label_values(&[tier]);
+            cache.bytes.with_label_values(&[tier]);
+            cache.evictions.with_label_values(&[tier]);
+        }
+        for backend in ["redis", "nats"] {
+            cache.errors.with_label_values(&[backend]);
+        }
         Ok(Metrics {
+            cache,
             pool,
             replica,
             registry,

@@ -13,6 +13,7 @@
 //! mutation) and completes the rows with the schema's select list, so the user's SQL only has
 //! to return the table's columns (`SELECT * FROM users WHERE …`).
 
+pub use crate::cache::ResolverCache;
 pub use futures_util::future::BoxFuture;
 use serde_json::Value as JsonValue;
 
@@ -360,7 +361,7 @@ impl<R: TableRow, E: Into<ResolverError>> IntoList<R> for Result<Vec<R>, E> {
     }
 }
 
-fn resolved<R: TableRow>(rows: Vec<R>) -> Resolved {
+pub(crate) fn resolved<R: TableRow>(rows: Vec<R>) -> Resolved {
     let keyed: Vec<Keyed<R>> = rows
         .into_iter()
         .map(|row| Keyed { parent: 0, row })
@@ -369,6 +370,21 @@ fn resolved<R: TableRow>(rows: Vec<R>) -> Resolved {
         type_name: R::TYPE_NAME,
         rows: Box::new(keyed),
     }
+}
+
+/// The rows of a field declared `R!`, before they are type-erased (for a cached resolver).
+pub fn one_rows<R: TableRow, T: IntoOne<R>>(value: T) -> Result<Vec<R>, ResolverError> {
+    value.into_one().map(|row| vec![row])
+}
+
+/// The rows of a field declared `R` (nullable), before they are type-erased.
+pub fn optional_rows<R: TableRow, T: IntoOptional<R>>(value: T) -> Result<Vec<R>, ResolverError> {
+    value.into_optional().map(|row| row.into_iter().collect())
+}
+
+/// The rows of a field declared `[R!]!`, before they are type-erased.
+pub fn list_rows<R: TableRow, T: IntoList<R>>(value: T) -> Result<Vec<R>, ResolverError> {
+    value.into_list()
 }
 
 /// The rows of a field declared `R!`.

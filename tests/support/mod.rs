@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test file uses a different part
 
 pub mod pg;
+pub mod services;
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -153,6 +154,78 @@ impl TestServer {
         (status, headers, r.text().unwrap_or_default())
     }
 
+    /// POSTs a query with extra headers; returns status, headers and the JSON body.
+    pub fn post_with(
+        &self,
+        query: &str,
+        variables: Value,
+        headers: &[(&str, &str)],
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .header("content-type", "application/json")
+            .body(serde_json::json!({"query": query, "variables": variables}).to_string());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        split(request.send().expect("POST /graphql"))
+    }
+
+    /// GETs a path with extra headers; returns status, headers and the body text.
+    pub fn get_with(
+        &self,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, reqwest::header::HeaderMap, String) {
+        let mut request = self.client.get(format!("{}{}", self.base, path_and_query));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let r = request.send().expect("GET");
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        (status, headers, r.text().unwrap_or_default())
+    }
+
+    /// The value of one Prometheus series, e.g. `fraiseql_cache_hits_total{tier="l1"}` (0 when
+    /// absent).
+    pub fn series(&self, series: &str) -> f64 {
+        let (_, _, text) = self.get("/metrics", "text/plain");
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    }
+
+    /// `/health/ready` as JSON.
+    pub fn ready(&self) -> Value {
+        let (_, _, text) = self.get("/health/ready", "application/json");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// Waits (up to `within`) until `/health/ready` satisfies `test`.
+    pub fn wait_ready(&self, within: Duration, test: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + within;
+        loop {
+            let ready = self.ready();
+            if test(&ready) {
+                return ready;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "/health/ready never became what the test waits for: {ready}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+
     /// The value of one Prometheus metric line (first match of `name` with any labels).
     pub fn metric(&self, name: &str) -> f64 {
         let (_, _, text) = self.get("/metrics", "text/plain");
@@ -187,11 +260,6 @@ impl TestServer {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-    }
-
-    /// The server's log so far.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
     }
 
     /// An HTTP client with the server's timeouts, for requests from other threads.

@@ -36,8 +36,9 @@ pub async fn search_users(
     .await
 }
 
-/// `userByEmail(email: String!): User`
-#[fraiseql::query]
+/// `userByEmail(email: String!): User` — its result is kept for an hour per email address
+/// (and dropped when a mutation writes users).
+#[fraiseql::query(cache(ttl = 3600))]
 pub async fn user_by_email(ctx: &Context, email: String) -> Result<Option<UserRow>, ResolverError> {
     let rows: Vec<UserRow> = ctx
         .rows(

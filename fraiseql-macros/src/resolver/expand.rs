@@ -14,7 +14,12 @@ use super::check::Plan;
 /// `sound`: the macro found no mistake. Otherwise the shim's body is a placeholder that never
 /// runs (the build already fails with the macro's errors); the impl is still emitted so the
 /// field does not also show up as unresolved.
-pub(crate) fn impl_tokens(function: &ItemFn, plan: &Plan, sound: bool) -> TokenStream {
+pub(crate) fn impl_tokens(
+    function: &ItemFn,
+    plan: &Plan,
+    cache_ttl: Option<u32>,
+    sound: bool,
+) -> TokenStream {
     let r = quote!(::fraiseql_runtime::resolver);
     // The impl header is at the function's name, so two functions for one field are reported
     // there as conflicting implementations of the field's trait.
@@ -23,7 +28,7 @@ pub(crate) fn impl_tokens(function: &ItemFn, plan: &Plan, sound: bool) -> TokenS
     let trait_ident = syn::Ident::new(&plan.trait_ident.to_string(), at);
     let resolvers = quote_spanned!(at=> __fraiseql_resolvers::Resolvers);
     let body = if sound {
-        shim_body(function, plan)
+        shim_body(function, plan, cache_ttl)
     } else {
         quote!(::core::unreachable!(
             "fraiseql: a resolver that failed its compile-time checks"
@@ -49,7 +54,7 @@ pub(crate) fn impl_tokens(function: &ItemFn, plan: &Plan, sound: bool) -> TokenS
     }
 }
 
-fn shim_body(function: &ItemFn, plan: &Plan) -> TokenStream {
+fn shim_body(function: &ItemFn, plan: &Plan, cache_ttl: Option<u32>) -> TokenStream {
     let r = quote!(::fraiseql_runtime::resolver);
     let ident = &function.sig.ident;
     let locals: Vec<syn::Ident> = (0..plan.args.len())
@@ -60,10 +65,14 @@ fn shim_body(function: &ItemFn, plan: &Plan) -> TokenStream {
         let at = here(ty.span());
         quote_spanned!(at=> let #local: #ty = #r::arg(__fraiseql_args, #name)?;)
     });
-    let convert = match plan.returns {
-        Returns::One => quote!(one),
-        Returns::Optional => quote!(optional),
-        Returns::List => quote!(list),
+    let convert = match (plan.returns, cache_ttl.is_some()) {
+        (Returns::One, false) => quote!(one),
+        (Returns::Optional, false) => quote!(optional),
+        (Returns::List, false) => quote!(list),
+        // A cached resolver keeps its rows typed, to clone them out on a hit.
+        (Returns::One, true) => quote!(one_rows),
+        (Returns::Optional, true) => quote!(optional_rows),
+        (Returns::List, true) => quote!(list_rows),
     };
     let at = here(plan.return_span);
     let schema = schema_path(plan, at);
@@ -73,10 +82,21 @@ fn shim_body(function: &ItemFn, plan: &Plan) -> TokenStream {
     );
     // A future that is not `Send` is reported at the function's name.
     let at = here(ident.span());
-    quote_spanned!(at=> ::std::boxed::Box::pin(async move {
-        #(#reads)*
-        #result
-    }))
+    match cache_ttl {
+        None => quote_spanned!(at=> ::std::boxed::Box::pin(async move {
+            #(#reads)*
+            #result
+        })),
+        Some(ttl) => quote_spanned!(at=> ::std::boxed::Box::pin(async move {
+            static __FRAISEQL_CACHE: #r::ResolverCache = #r::ResolverCache::new(#ttl);
+            __FRAISEQL_CACHE
+                .rows::<#schema::#row, _>(__fraiseql_args, async move {
+                    #(#reads)*
+                    #result
+                })
+                .await
+        })),
+    }
 }
 
 /// The generated module's path: as written in `schema = ...`, else `crate::schema` at `at`.

@@ -133,6 +133,7 @@ mod tests {
             dir: dir.to_string_lossy().into_owned(),
             dir_span: proc_macro2::Span::call_site(),
             name: None,
+            cache_ttl: None,
         }
     }
 

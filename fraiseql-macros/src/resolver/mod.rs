@@ -84,7 +84,7 @@ pub(crate) fn expand(root: Root, attr: TokenStream, item: TokenStream) -> TokenS
     let method = function.sig.receiver().is_some();
     let impl_tokens = plan
         .filter(|_| !method)
-        .map(|plan| expand::impl_tokens(&function, &plan, errors.is_empty()))
+        .map(|plan| expand::impl_tokens(&function, &plan, options.cache_ttl, errors.is_empty()))
         .unwrap_or_default();
     let compile_errors = errors.to_compile_errors();
     quote! {

@@ -1,5 +1,5 @@
-//! The attribute's options: `schema = <path>`, `dir = "<dir>"`, `name = "<field>"`, each at
-//! most once, all optional.
+//! The attribute's options: `schema = <path>`, `dir = "<dir>"`, `name = "<field>"` and (on
+//! queries) `cache(ttl = <seconds>)`, each at most once, all optional.
 //!
 //! A wrong option is reported and parsing goes on with the rest (a misspelt key counts as the
 //! key it is closest to), so the function is still checked against its field and rustc does
@@ -14,7 +14,7 @@ use syn::{Expr, Lit, Meta, Token};
 use super::types::text;
 use super::{attribute, Errors, Root};
 
-const KEYS: [&str; 3] = ["schema", "dir", "name"];
+const KEYS: [&str; 4] = ["schema", "dir", "name", "cache"];
 
 /// The options as written, with the spans messages point at.
 pub(crate) struct Options {
@@ -27,6 +27,8 @@ pub(crate) struct Options {
     pub dir_span: Span,
     /// `name = "..."`: the field, when it is not the camelCase of the function's name.
     pub name: Option<syn::LitStr>,
+    /// `cache(ttl = N)`: keep the function's result for each set of arguments N seconds.
+    pub cache_ttl: Option<u32>,
 }
 
 /// Parses the attribute's arguments, recording each mistake; unusable options keep their
@@ -37,15 +39,18 @@ pub(crate) fn parse(root: Root, attr: TokenStream, errors: &mut Errors) -> Optio
         dir: "schema".to_owned(),
         dir_span: Span::call_site(),
         name: None,
+        cache_ttl: None,
     };
-    let usage = format!(
-        "{} takes `schema = crate::schema`, `dir = \"schema\"` and `name = \"{}\"`, each optional",
-        attribute(root),
-        match root {
-            Root::Query => "userByEmail",
-            Root::Mutation => "publishPost",
-        }
-    );
+    let usage = match root {
+        Root::Query => format!(
+            "{} takes `schema = crate::schema`, `dir = \"schema\"`, `name = \"userByEmail\"` and `cache(ttl = 3600)`, each optional",
+            attribute(root)
+        ),
+        Root::Mutation => format!(
+            "{} takes `schema = crate::schema`, `dir = \"schema\"` and `name = \"publishPost\"`, each optional",
+            attribute(root)
+        ),
+    };
     let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(attr) {
         Ok(metas) => metas,
         Err(error) => {
@@ -75,6 +80,10 @@ pub(crate) fn parse(root: Root, attr: TokenStream, errors: &mut Errors) -> Optio
             continue;
         }
         seen.push(key);
+        if key == "cache" {
+            options.cache_ttl = cache(root, meta, errors);
+            continue;
+        }
         let Meta::NameValue(pair) = meta else {
             errors.spanned(meta, format!("write `{key} = {}`", example(key)));
             continue;
@@ -126,6 +135,53 @@ pub(crate) fn parse(root: Root, attr: TokenStream, errors: &mut Errors) -> Optio
         }
     }
     options
+}
+
+/// `cache(ttl = N)`, N a whole number of seconds from 1 to u32::MAX; queries only.
+fn cache(root: Root, meta: &Meta, errors: &mut Errors) -> Option<u32> {
+    const WRITE: &str = "write `cache(ttl = 3600)` (seconds)";
+    if root == Root::Mutation {
+        errors.spanned(
+            meta,
+            "`cache` applies to #[fraiseql::query] only: a mutation's result is never cached",
+        );
+        return None;
+    }
+    let Meta::List(list) = meta else {
+        errors.spanned(meta, WRITE);
+        return None;
+    };
+    let inner = match list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated) {
+        Ok(inner) => inner,
+        Err(error) => {
+            errors.at(error.span(), format!("{error}; {WRITE}"));
+            return None;
+        }
+    };
+    let mut ttl = None;
+    for item in &inner {
+        let Meta::NameValue(pair) = item else {
+            errors.spanned(item, WRITE);
+            continue;
+        };
+        if text(&pair.path) != "ttl" {
+            errors.spanned(&pair.path, format!("`cache` takes only `ttl`; {WRITE}"));
+            continue;
+        }
+        match &pair.value {
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Int(n), ..
+            }) => match n.base10_parse::<u32>() {
+                Ok(seconds) if seconds > 0 => ttl = Some(seconds),
+                _ => errors.spanned(n, "`ttl` is a whole number of seconds from 1 to 4294967295"),
+            },
+            other => errors.spanned(other, format!("`ttl` takes an integer literal; {WRITE}")),
+        }
+    }
+    if ttl.is_none() && inner.is_empty() {
+        errors.spanned(meta, WRITE);
+    }
+    ttl
 }
 
 fn example(key: &str) -> &'static str {

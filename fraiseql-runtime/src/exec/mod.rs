@@ -46,6 +46,38 @@ pub struct ExecRequest<'a> {
     pub headers: &'a [(String, String)],
 }
 
+/// What the executor does with one root entry of the plan (the result cache decides; see
+/// `crate::cache`).
+#[derive(Clone, Copy, Debug)]
+pub enum RootSource<'a> {
+    /// Run it.
+    Run,
+    /// Run it and hand its part of the response back in [`ExecOutcome::parts`].
+    Keep,
+    /// Write this JSON value (a cached part) instead of running it.
+    Cached(&'a [u8]),
+}
+
+/// One root field's part of a response, as the result cache stores it.
+#[derive(Debug)]
+pub struct RootPart {
+    /// The value written after the root field's `"key":`.
+    pub json: Vec<u8>,
+    /// Whether the field reported errors (a part with errors is never cached).
+    pub has_errors: bool,
+}
+
+/// A table a mutation wrote: a row by key, or rows it cannot name (a custom mutation's
+/// `@writes`). Reported whether or not the mutation committed, so caches invalidate on the
+/// safe side when a commit's outcome is unknown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Written {
+    /// Index into the model's types.
+    pub type_index: usize,
+    /// The row's key, when known.
+    pub key: Option<i64>,
+}
+
 /// The response of one execution.
 pub struct ExecOutcome {
     /// The complete GraphQL response object (`{"data":…}`, with `"errors"` first when any).
@@ -61,6 +93,10 @@ pub struct ExecOutcome {
     /// A committed mutation's consistency token (also in the body's `extensions.consistency`),
     /// for the `FraiseQL-Consistency` response header.
     pub consistency: Option<String>,
+    /// Per plan root entry: its part of the response when it was run as [`RootSource::Keep`].
+    pub parts: Vec<Option<RootPart>>,
+    /// What a mutation wrote (empty for a query).
+    pub written: Vec<Written>,
 }
 
 /// A root field's failure, as the client sees it.
@@ -104,6 +140,12 @@ pub(crate) type RootResults = Vec<Option<Result<RootValue, RootFailure>>>;
 
 /// Runs the plan.
 pub async fn execute(request: ExecRequest<'_>) -> ExecOutcome {
+    execute_with(request, &[]).await
+}
+
+/// Runs the plan with one [`RootSource`] per root entry (missing ones: [`RootSource::Run`]):
+/// cached parts are written as given and run no SQL.
+pub async fn execute_with(request: ExecRequest<'_>, sources: &[RootSource<'_>]) -> ExecOutcome {
     let ExecRequest {
         api,
         document,
@@ -147,6 +189,8 @@ pub async fn execute(request: ExecRequest<'_>) -> ExecOutcome {
         plan,
         database,
         headers,
+        sources,
+        written: std::sync::Mutex::new(Vec::new()),
     };
     let (results, database_unavailable, all_failed, token) = if plan.mutation {
         let outcome = mutate::run(&run).await;
@@ -170,9 +214,16 @@ pub async fn execute(request: ExecRequest<'_>) -> ExecOutcome {
     };
     let mut data = Vec::with_capacity(8 * 1024);
     let mut data_is_null = all_failed;
+    // Only a request with parts to keep pays for the slots.
+    let mut parts: Vec<Option<RootPart>> = if sources.iter().any(|s| matches!(s, RootSource::Keep))
+    {
+        plan.roots.iter().map(|_| None).collect()
+    } else {
+        Vec::new()
+    };
     data.push(b'{');
     let mut first = true;
-    for (root, result) in plan.roots.iter().zip(&results) {
+    for (index, (root, result)) in plan.roots.iter().zip(&results).enumerate() {
         if !root.inclusion.holds(variables) {
             continue;
         }
@@ -182,48 +233,22 @@ pub async fn execute(request: ExecRequest<'_>) -> ExecOutcome {
         first = false;
         json::escape_into(&mut data, root.key.as_str());
         data.push(b':');
-        if let Some(Err(failure)) = result {
-            json::null(&mut data);
-            writer.root_error(&root.key, failure);
-            data_is_null |= root.kind.non_null();
+        let source = sources.get(index).copied().unwrap_or(RootSource::Run);
+        if let RootSource::Cached(json) = source {
+            data.extend_from_slice(json);
             continue;
         }
-        let value = result.as_ref().and_then(|r| r.as_ref().ok());
-        writer.path = vec![ResponseDataPathSegment::Field(root.key.clone())];
-        match (&root.kind, value) {
-            (RootKind::Typename, _) => {
-                json::escape_into(&mut data, operation.object_type().as_str())
-            }
-            (RootKind::Introspection, _) => {
-                match introspected.as_ref().and_then(|d| d.get(root.key.as_str())) {
-                    Some(value) => write_json_value(&mut data, value),
-                    None => json::null(&mut data),
-                }
-            }
-            (RootKind::Fetch { node, many }, Some(RootValue::Rows(loaded))) => {
-                if *many {
-                    writer.root_list(&mut data, node, loaded);
-                } else {
-                    writer.root_single(&mut data, node, loaded);
-                }
-            }
-            (RootKind::Custom { node, returns, .. }, Some(RootValue::Rows(loaded))) => {
-                if *returns == Returns::List {
-                    writer.root_list(&mut data, node, loaded);
-                } else {
-                    writer.root_single(&mut data, node, loaded);
-                }
-            }
-            (
-                RootKind::Write {
-                    node: Some(node), ..
-                },
-                Some(RootValue::Rows(loaded)),
-            ) => writer.root_single(&mut data, node, loaded),
-            (_, Some(RootValue::Boolean(b))) => {
-                data.extend_from_slice(if *b { b"true" } else { b"false" })
-            }
-            _ => json::null(&mut data),
+        let (data_start, errors_start) = (data.len(), writer.errors.len());
+        let values = RootWriter {
+            operation,
+            introspected: introspected.as_ref(),
+        };
+        data_is_null |= values.value(&mut writer, &mut data, root, result.as_ref());
+        if let (RootSource::Keep, Some(slot)) = (source, parts.get_mut(index)) {
+            *slot = Some(RootPart {
+                json: data[data_start..].to_vec(),
+                has_errors: writer.errors.len() > errors_start,
+            });
         }
     }
     data.push(b'}');
@@ -248,6 +273,8 @@ pub async fn execute(request: ExecRequest<'_>) -> ExecOutcome {
         body.push(b'}');
     }
     body.push(b'}');
+    let mut written = run.written.into_inner().unwrap_or_else(|e| e.into_inner());
+    written.dedup();
     ExecOutcome {
         body,
         has_errors: !errors.is_empty(),
@@ -255,6 +282,69 @@ pub async fn execute(request: ExecRequest<'_>) -> ExecOutcome {
         data_is_null,
         database_unavailable,
         consistency,
+        parts,
+        written,
+    }
+}
+
+/// Writes one root field's value.
+struct RootWriter<'a> {
+    operation: &'a Operation,
+    introspected: Option<&'a JsonMap>,
+}
+
+impl RootWriter<'_> {
+    /// Writes `root`'s value from `result`; returns whether its failure nulls `data`.
+    fn value(
+        &self,
+        writer: &mut Writer<'_>,
+        data: &mut Vec<u8>,
+        root: &RootEntry,
+        result: Option<&Result<RootValue, RootFailure>>,
+    ) -> bool {
+        if let Some(Err(failure)) = result {
+            json::null(data);
+            writer.root_error(&root.key, failure);
+            return root.kind.non_null();
+        }
+        let value = result.and_then(|r| r.as_ref().ok());
+        writer.path = vec![ResponseDataPathSegment::Field(root.key.clone())];
+        match (&root.kind, value) {
+            (RootKind::Typename, _) => {
+                json::escape_into(data, self.operation.object_type().as_str())
+            }
+            (RootKind::Introspection, _) => {
+                match self.introspected.and_then(|d| d.get(root.key.as_str())) {
+                    Some(value) => write_json_value(data, value),
+                    None => json::null(data),
+                }
+            }
+            (RootKind::Fetch { node, many }, Some(RootValue::Rows(loaded))) => {
+                if *many {
+                    writer.root_list(data, node, loaded);
+                } else {
+                    writer.root_single(data, node, loaded);
+                }
+            }
+            (RootKind::Custom { node, returns, .. }, Some(RootValue::Rows(loaded))) => {
+                if *returns == Returns::List {
+                    writer.root_list(data, node, loaded);
+                } else {
+                    writer.root_single(data, node, loaded);
+                }
+            }
+            (
+                RootKind::Write {
+                    node: Some(node), ..
+                },
+                Some(RootValue::Rows(loaded)),
+            ) => writer.root_single(data, node, loaded),
+            (_, Some(RootValue::Boolean(b))) => {
+                data.extend_from_slice(if *b { b"true" } else { b"false" })
+            }
+            _ => json::null(data),
+        }
+        false
     }
 }
 
@@ -264,17 +354,28 @@ pub(crate) struct Run<'a> {
     pub plan: &'a OperationPlan,
     pub database: &'a Database,
     pub headers: &'a [(String, String)],
+    /// Per root entry; a cached one runs nothing.
+    pub sources: &'a [RootSource<'a>],
+    /// What a mutation wrote, for the result cache's invalidation.
+    pub written: std::sync::Mutex<Vec<Written>>,
 }
 
 impl Run<'_> {
+    /// Notes a table (or row) a mutation wrote.
+    pub(crate) fn wrote(&self, written: Written) {
+        let mut all = self.written.lock().unwrap_or_else(|e| e.into_inner());
+        all.push(written);
+    }
+
     /// A query: each root field on the server its route picks, sessions taken when first
     /// needed. Returns the results and whether the database was unavailable.
     async fn queries(&self) -> (RootResults, bool) {
         let mut sessions = RequestSessions::new(self.database, self.consistency_token());
         let mut database_unavailable = false;
         let mut results: RootResults = Vec::with_capacity(self.plan.roots.len());
-        for root in &self.plan.roots {
-            if !root.kind.uses_database() || !root.inclusion.holds(self.ctx.variables) {
+        for (index, root) in self.plan.roots.iter().enumerate() {
+            let cached = matches!(self.sources.get(index), Some(RootSource::Cached(_)));
+            if cached || !root.kind.uses_database() || !root.inclusion.holds(self.ctx.variables) {
                 results.push(None);
                 continue;
             }
@@ -352,6 +453,8 @@ fn request_error(error: GraphQLError) -> ExecOutcome {
         data_is_null: true,
         database_unavailable: false,
         consistency: None,
+        parts: Vec::new(),
+        written: Vec::new(),
     }
 }
 

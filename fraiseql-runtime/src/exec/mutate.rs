@@ -12,10 +12,10 @@
 //! on the same connection: the consistency token a client sends back so that its next reads
 //! see this write (`db/replica/lsn.rs`).
 
-use super::{failure, load, RootFailure, RootResults, RootValue, Run};
+use super::{failure, load, RootFailure, RootResults, RootValue, Run, Written};
 use crate::db::{ConstraintKind, DbError, Lsn, RequestSessions, Session};
 use crate::model::TypeModel;
-use crate::plan::{FetchNode, VariableScope, WriteKind, WritePlan};
+use crate::plan::{FetchNode, RootKind, VariableScope, WriteKind, WritePlan};
 
 /// The primary's WAL insert position: at or past the end of the commit record just written
 /// (the write position may not be, with `synchronous_commit = off`).
@@ -113,6 +113,19 @@ async fn attempt(run: &Run<'_>) -> Attempt {
         if !root.kind.uses_database() || !root.inclusion.holds(run.ctx.variables) {
             continue;
         }
+        if let RootKind::Custom { field, .. } = &root.kind {
+            // What a custom mutation changes is only known by its `@writes` types.
+            let model = run.ctx.model;
+            for &type_index in model
+                .mutation_field(&field.name)
+                .map_or(&[][..], |m| m.writes)
+            {
+                run.wrote(Written {
+                    type_index,
+                    key: None,
+                });
+            }
+        }
         match run.root(&mut sessions, root).await {
             Ok(value) => results[index] = Some(Ok(value)),
             Err(failure) => {
@@ -204,6 +217,10 @@ pub(super) async fn write(
             ..RootFailure::new(format!("no {}{id}", ty.name), "NOT_FOUND")
         });
     };
+    run.wrote(Written {
+        type_index: write.type_index,
+        key: Some(key),
+    });
     match node {
         None => Ok(RootValue::Boolean(true)),
         Some(node) => load(sessions, run.ctx, node, Some(vec![key]))

@@ -15,8 +15,10 @@ use apollo_compiler::validation::Valid;
 use apollo_compiler::ExecutableDocument;
 use sha2::{Digest, Sha256};
 
+use crate::cache::request::{capped_extension, evaluate, http_caching, Inputs};
+use crate::cache::{DocumentCache, HttpCaching, ResultCache};
 use crate::db::Database;
-use crate::exec::{execute, ExecOutcome, ExecRequest};
+use crate::exec::{execute, execute_with, ExecOutcome, ExecRequest};
 use crate::metrics::Metrics;
 use crate::plan::OperationPlan;
 use crate::schema::ApiSchema;
@@ -59,6 +61,16 @@ pub struct PreparedOperation {
     operation_name: Option<String>,
     operation_type: OperationType,
     plan: OperationPlan,
+    /// Each root field's cache policy, tables and variables.
+    cache: DocumentCache,
+}
+
+/// An executed (or refused) request and how HTTP caches may keep its response.
+pub struct Handled {
+    /// What became of it.
+    pub outcome: Outcome,
+    /// `Cache-Control` and `Vary` for the response.
+    pub caching: HttpCaching,
 }
 
 /// The service shared by every HTTP worker.
@@ -67,6 +79,7 @@ pub struct GraphqlService {
     database: Database,
     plans: moka::sync::Cache<[u8; 32], Arc<PreparedOperation>>,
     metrics: Arc<Metrics>,
+    results: Option<Arc<ResultCache>>,
 }
 
 impl GraphqlService {
@@ -86,7 +99,19 @@ impl GraphqlService {
                 })
                 .build(),
             metrics,
+            results: None,
         }
+    }
+
+    /// The same service answering from `cache` where policies allow.
+    pub fn with_cache(mut self, cache: Arc<ResultCache>) -> GraphqlService {
+        self.results = Some(cache);
+        self
+    }
+
+    /// The result cache, if any.
+    pub fn cache(&self) -> Option<&ResultCache> {
+        self.results.as_deref()
     }
 
     /// The schema served.
@@ -101,22 +126,33 @@ impl GraphqlService {
 
     /// Runs one request.
     pub async fn handle(&self, request: GraphqlRequest, transport: Transport) -> Outcome {
+        self.respond(request, transport).await.outcome
+    }
+
+    /// Runs one request, with the HTTP caching of its response: a query's root fields come
+    /// from the result cache where their policies allow, the rest run; a mutation invalidates
+    /// what it wrote.
+    pub async fn respond(&self, request: GraphqlRequest, transport: Transport) -> Handled {
+        let not_cached = |outcome| Handled {
+            outcome,
+            caching: HttpCaching::no_store(),
+        };
         let prepared = match self.prepare(&request, transport) {
             Ok(prepared) => prepared,
-            Err(outcome) => return outcome,
+            Err(outcome) => return not_cached(outcome),
         };
         if transport == Transport::Get && prepared.operation_type != OperationType::Query {
-            return method_not_allowed();
+            return not_cached(method_not_allowed());
         }
         let Ok(operation) = prepared
             .document
             .operations
             .get(prepared.operation_name.as_deref())
         else {
-            return Outcome::BadRequest(errors::body(&[errors::plain(
+            return not_cached(Outcome::BadRequest(errors::body(&[errors::plain(
                 "the selected operation is missing",
                 errors::BAD_REQUEST,
-            )]));
+            )])));
         };
         let variables =
             match coerce_variable_values(&self.api.schema, operation, &request.variables) {
@@ -126,21 +162,56 @@ impl GraphqlService {
                         e.to_graphql_error(&prepared.document.sources),
                         errors::BAD_USER_INPUT,
                     );
-                    return Outcome::NotExecuted(errors::body(&[error]));
+                    return not_cached(Outcome::NotExecuted(errors::body(&[error])));
                 }
             };
-        Outcome::Executed(
-            execute(ExecRequest {
-                api: &self.api,
-                document: &prepared.document,
-                operation,
-                plan: &prepared.plan,
-                variables: &variables,
-                database: &self.database,
-                headers: &request.headers,
-            })
-            .await,
-        )
+        let exec = ExecRequest {
+            api: &self.api,
+            document: &prepared.document,
+            operation,
+            plan: &prepared.plan,
+            variables: &variables,
+            database: &self.database,
+            headers: &request.headers,
+        };
+        if prepared.operation_type != OperationType::Query {
+            let outcome = execute(exec).await;
+            if let Some(cache) = &self.results {
+                cache.invalidate(&outcome.written).await;
+            }
+            return not_cached(Outcome::Executed(outcome));
+        }
+        let inputs = Inputs {
+            model: self.api.model,
+            doc: &prepared.cache,
+            plan: &prepared.plan,
+            operation_name: prepared.operation_name.as_deref(),
+            variables: &variables,
+            headers: &request.headers,
+        };
+        let off = self.results.as_ref().is_none_or(|c| !c.enabled());
+        let mut roots = evaluate(&inputs, off);
+        if let Some(cache) = &self.results {
+            cache.lookup(&mut roots).await;
+        }
+        let sources = crate::cache::sources(&roots);
+        let mut outcome = execute_with(exec, &sources).await;
+        drop(sources);
+        if let Some(cache) = &self.results {
+            cache.store(&mut roots, &outcome).await;
+        }
+        let caching = if outcome.request_error {
+            HttpCaching::no_store()
+        } else {
+            http_caching(&roots, outcome.has_errors, &request.headers)
+        };
+        if let Some(extensions) = capped_extension(&roots) {
+            append_extensions(&mut outcome.body, &extensions);
+        }
+        Handled {
+            outcome: Outcome::Executed(outcome),
+            caching,
+        }
     }
 
     /// The prepared operation for this document and operationName, from the cache or built now.
@@ -215,7 +286,9 @@ impl GraphqlService {
             .map_err(|errs| {
             Outcome::NotExecuted(diagnostics_body(errs.into_iter(), errors::BAD_USER_INPUT))
         })?;
+        let cache = DocumentCache::build(self.api.model, &document, &plan);
         Ok(PreparedOperation {
+            cache,
             query_len: request.query.len(),
             operation_name: request.operation_name.clone(),
             operation_type,
@@ -223,6 +296,19 @@ impl GraphqlService {
             document,
         })
     }
+}
+
+/// Adds `"extensions":…` as the response object's last member.
+fn append_extensions(body: &mut Vec<u8>, extensions: &serde_json::Value) {
+    if body.last() != Some(&b'}') {
+        return;
+    }
+    body.pop();
+    body.extend_from_slice(b",\"extensions\":");
+    if serde_json::to_writer(&mut *body, extensions).is_err() {
+        body.extend_from_slice(b"{}");
+    }
+    body.push(b'}');
 }
 
 fn method_not_allowed() -> Outcome {

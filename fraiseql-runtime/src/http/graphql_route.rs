@@ -6,6 +6,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::accept::{self, GRAPHQL_RESPONSE_JSON, JSON};
+use super::caching::cached;
 use super::AppState;
 use crate::graphql::{errors, GraphqlRequest, Outcome, Transport};
 use crate::playground;
@@ -43,11 +44,14 @@ pub async fn post(
         Ok(params) => {
             let operation = params.operation_name.clone();
             crate::db::stats::set_operation(operation.as_deref());
-            let outcome = state
+            let handled = state
                 .service
-                .handle(with_headers(params, &request), Transport::Post)
+                .respond(with_headers(params, &request), Transport::Post)
                 .await;
-            named(respond_to(&state, outcome, media), operation)
+            named(
+                cached(&request, handled, |o| respond_to(&state, o, media)),
+                operation,
+            )
         }
         Err(e) => bad_request(&state, media, e.to_string()),
     }
@@ -67,11 +71,14 @@ pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpRespon
         Ok(params) => {
             let operation = params.operation_name.clone();
             crate::db::stats::set_operation(operation.as_deref());
-            let outcome = state
+            let handled = state
                 .service
-                .handle(with_headers(params, &request), Transport::Get)
+                .respond(with_headers(params, &request), Transport::Get)
                 .await;
-            named(respond_to(&state, outcome, media), operation)
+            named(
+                cached(&request, handled, |o| respond_to(&state, o, media)),
+                operation,
+            )
         }
         Err(e) => bad_request(&state, media, e.to_string()),
     }

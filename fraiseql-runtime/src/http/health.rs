@@ -6,6 +6,7 @@ use std::time::Duration;
 use actix_web::{web, HttpResponse};
 
 use super::AppState;
+use crate::cache::BackendStatus;
 
 /// How long readiness waits for the database.
 const READY_TIMEOUT: Duration = Duration::from_secs(1);
@@ -20,7 +21,8 @@ pub async fn live() -> HttpResponse {
 /// `"ok"`, `"lagging"` (answers, but further behind than `FRAISEQL_REPLICA_MAX_LAG_MS`) or
 /// `"degraded"` (out of rotation: failed its probe). 503 at once while the server drains
 /// after a shutdown signal. The schema hash makes instances running different schemas visible
-/// during a rollout.
+/// during a rollout. A cache backend that is down (Redis, NATS) only makes it "degraded":
+/// requests still succeed.
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     if state.draining.is_set() {
         return HttpResponse::ServiceUnavailable().json(serde_json::json!({
@@ -44,14 +46,32 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
             .collect::<serde_json::Map<_, _>>()
     });
     let (status, mut body) = match database.ping(READY_TIMEOUT).await {
-        Ok(()) => (
-            actix_web::http::StatusCode::OK,
-            serde_json::json!({
-                "status": "ready",
-                "schema": state.schema_hash,
-                "database": "ok",
-            }),
-        ),
+        Ok(()) => {
+            let (status, cache) = match state.service.cache() {
+                None => ("ready", serde_json::Value::Null),
+                Some(cache) => {
+                    let (redis, nats) = (cache.redis_status(), cache.nats_status());
+                    let down = [redis, nats].contains(&BackendStatus::Down);
+                    (
+                        if down { "degraded" } else { "ready" },
+                        serde_json::json!({
+                            "region": cache.region(),
+                            "redis": redis.as_str(),
+                            "nats": nats.as_str(),
+                        }),
+                    )
+                }
+            };
+            (
+                actix_web::http::StatusCode::OK,
+                serde_json::json!({
+                    "status": status,
+                    "schema": state.schema_hash,
+                    "database": "ok",
+                    "cache": cache,
+                }),
+            )
+        }
         Err(e) => {
             tracing::warn!(error = %e, "readiness: database not answering");
             (

@@ -2,6 +2,7 @@
 //! browsers), `/playground/*` assets, `/health/live`, `/health/ready` and `/metrics`.
 
 mod accept;
+mod caching;
 mod graphql_route;
 mod health;
 pub mod lifecycle;
@@ -66,6 +67,9 @@ pub async fn serve(
 }
 
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    if let Some(cache) = state.service.cache() {
+        cache.observe();
+    }
     let database = state.service.database();
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -91,6 +91,15 @@ fn node_text(
     *n += 1;
     let ty = &plan.model.types[node.type_index];
     policies.push(node.cache);
+    // A selected column's own @cache (e.g. a PRIVATE email) lowers the response's policy too,
+    // as the result cache reads it.
+    for field in &node.fields {
+        if let OutputField::Column { column, .. } = field {
+            if let Some(own) = ty.columns.get(*column).and_then(|c| c.cache) {
+                policies.push(Some(own));
+            }
+        }
+    }
     let batching = match node.link {
         None => String::new(),
         Some(link) => {

@@ -45,6 +45,8 @@ pub(crate) struct RootEntry {
     pub key: Name,
     pub inclusion: Inclusion,
     pub kind: RootKind,
+    /// The field as first selected (its arguments and directives, for the result cache).
+    pub field: Node<Field>,
 }
 
 pub(crate) enum RootKind {
@@ -199,6 +201,7 @@ impl OperationPlan {
                 key: collected.key.clone(),
                 inclusion,
                 kind,
+                field: field.clone(),
             });
         }
         if !errors.is_empty() {

@@ -1,0 +1,153 @@
+//! Cache keys: sha256 over the schema hash, the normalised document's hash, the operation
+//! name, the root field's response key, the values of the variables that field reads
+//! (canonical JSON: object keys sorted), and, for PRIVATE data, the caller's identity. Every
+//! part is length-prefixed, so no two different inputs run together into one key.
+
+use apollo_compiler::response::{JsonMap, JsonValue};
+use apollo_compiler::Name;
+use sha2::{Digest, Sha256};
+
+/// A cache key.
+pub(crate) type Key = [u8; 32];
+
+/// What one root field's key is made of.
+pub(crate) struct KeyParts<'a> {
+    pub schema_hash: &'a str,
+    pub doc_hash: &'a [u8; 32],
+    pub operation_name: Option<&'a str>,
+    pub response_key: &'a str,
+    pub variables: &'a [Name],
+    pub values: &'a JsonMap,
+    /// The caller, for PRIVATE data.
+    pub identity: Option<&'a [u8; 32]>,
+}
+
+impl KeyParts<'_> {
+    pub fn key(&self) -> Key {
+        let mut h = Sha256::new();
+        let mut part = |bytes: &[u8]| {
+            h.update((bytes.len() as u64).to_be_bytes());
+            h.update(bytes);
+        };
+        part(b"fraiseql-cache-v1");
+        part(self.schema_hash.as_bytes());
+        part(self.doc_hash);
+        match self.operation_name {
+            None => part(b"\x00"),
+            Some(name) => part(format!("\x01{name}").as_bytes()),
+        }
+        part(self.response_key.as_bytes());
+        let mut json = Vec::new();
+        for name in self.variables {
+            part(name.as_bytes());
+            json.clear();
+            match self.values.get(name.as_str()) {
+                // Absent and null differ: an absent variable takes the default.
+                None => json.push(b'-'),
+                Some(value) => canonical(value, &mut json),
+            }
+            part(&json);
+        }
+        match self.identity {
+            None => part(b"public"),
+            Some(identity) => part(identity),
+        }
+        h.finalize().into()
+    }
+}
+
+/// JSON with object keys sorted, so `{"a":1,"b":2}` and `{"b":2,"a":1}` are one key.
+pub(crate) fn canonical(value: &JsonValue, out: &mut Vec<u8>) {
+    match value {
+        JsonValue::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                canonical(item, out);
+            }
+            out.push(b']');
+        }
+        JsonValue::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+            out.push(b'{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                crate::row::json::escape_into(out, k.as_str());
+                out.push(b':');
+                canonical(v, out);
+            }
+            out.push(b'}');
+        }
+        scalar => {
+            if serde_json::to_writer(&mut *out, scalar).is_err() {
+                out.extend_from_slice(b"null");
+            }
+        }
+    }
+}
+
+/// The caller's identity for PRIVATE entries: a hash of the `Authorization` header (never the
+/// header itself); `None` for an anonymous caller, whose PRIVATE data is never stored.
+pub(crate) fn identity(headers: &[(String, String)]) -> Option<[u8; 32]> {
+    let value = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+        .map(|(_, value)| value.trim())
+        .filter(|value| !value.is_empty())?;
+    Some(
+        Sha256::new()
+            .chain_update(b"fraiseql-identity")
+            .chain_update(value.as_bytes())
+            .finalize()
+            .into(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(json: serde_json::Value) -> JsonMap {
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn key(vars: &JsonMap, names: &[&str], identity: Option<&[u8; 32]>) -> Key {
+        let names: Vec<Name> = names.iter().map(|n| Name::new(n).unwrap()).collect();
+        KeyParts {
+            schema_hash: "s",
+            doc_hash: &[1; 32],
+            operation_name: None,
+            response_key: "user",
+            variables: &names,
+            values: vars,
+            identity,
+        }
+        .key()
+    }
+
+    #[test]
+    fn object_order_does_not_matter_and_values_do() {
+        let a = values(serde_json::json!({"f": {"x": 1, "y": [1, 2]}, "id": "1"}));
+        let b = values(serde_json::json!({"id": "1", "f": {"y": [1, 2], "x": 1}}));
+        let c = values(serde_json::json!({"id": "2", "f": {"y": [1, 2], "x": 1}}));
+        assert_eq!(key(&a, &["f", "id"], None), key(&b, &["f", "id"], None));
+        assert_ne!(key(&a, &["f", "id"], None), key(&c, &["f", "id"], None));
+        // A variable the field does not read is not part of its key.
+        assert_eq!(key(&a, &["f"], None), key(&c, &["f"], None));
+    }
+
+    #[test]
+    fn identities_separate_private_entries() {
+        let v = JsonMap::new();
+        let alice = identity(&[("Authorization".into(), "Bearer alice".into())]).unwrap();
+        let bob = identity(&[("authorization".into(), "Bearer bob".into())]).unwrap();
+        assert_ne!(key(&v, &[], Some(&alice)), key(&v, &[], Some(&bob)));
+        assert_ne!(key(&v, &[], Some(&alice)), key(&v, &[], None));
+        assert_eq!(identity(&[("accept".into(), "x".into())]), None);
+    }
+}

@@ -1,0 +1,108 @@
+//! HTTP caching of GraphQL responses: `Cache-Control` from the response's policy (see
+//! `crate::cache`), a strong `ETag` of the body, `304 Not Modified` when `If-None-Match`
+//! names it, and `Vary` for the headers the answer depends on (`Accept` picks the media type,
+//! `FraiseQL-Consistency` bypasses the cache, `Authorization` keys PRIVATE data).
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use sha2::{Digest, Sha256};
+
+use crate::graphql::{Handled, Outcome};
+
+const VARY_PUBLIC: &str = "Accept, FraiseQL-Consistency";
+const VARY_PRIVATE: &str = "Accept, FraiseQL-Consistency, Authorization";
+
+/// The response to a handled `/graphql` request (built by `respond`) with the caching
+/// headers; a cacheable 200 whose ETag the client already has becomes a 304 without a body.
+pub(super) fn cached(
+    request: &HttpRequest,
+    handled: Handled,
+    respond: impl FnOnce(Outcome) -> HttpResponse,
+) -> HttpResponse {
+    let caching = handled.caching;
+    let etag = match &handled.outcome {
+        Outcome::Executed(result) if caching.cache_control.cacheable() => Some(etag(&result.body)),
+        _ => None,
+    };
+    let mut response = respond(handled.outcome);
+    let vary = if caching.vary_authorization {
+        VARY_PRIVATE
+    } else {
+        VARY_PUBLIC
+    };
+    let control = if response.status() == StatusCode::OK {
+        caching.cache_control.header_value()
+    } else {
+        "no-store".to_owned()
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::VARY, HeaderValue::from_static(vary));
+    if let Ok(value) = HeaderValue::from_str(&control) {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
+    if response.status() != StatusCode::OK || !caching.cache_control.cacheable() {
+        return response;
+    }
+    let Some(etag) = etag else {
+        return response;
+    };
+    let Ok(etag_value) = HeaderValue::from_str(&etag) else {
+        return response;
+    };
+    if if_none_match(request, &etag) {
+        let mut not_modified = HttpResponse::NotModified().finish();
+        let out = not_modified.headers_mut();
+        for name in [header::CACHE_CONTROL, header::VARY, header::CONTENT_TYPE] {
+            if let Some(value) = response.headers().get(&name) {
+                out.insert(name, value.clone());
+            }
+        }
+        out.insert(header::ETAG, etag_value);
+        return not_modified;
+    }
+    response.headers_mut().insert(header::ETAG, etag_value);
+    response
+}
+
+/// A strong validator: the first 128 bits of the body's sha256, quoted.
+fn etag(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    format!("\"{}\"", hex::encode(&digest[..16]))
+}
+
+/// Whether `If-None-Match` names `etag` (or is `*`); weak validators compare by opaque tag, as
+/// RFC 9110 says for If-None-Match.
+fn if_none_match(request: &HttpRequest, etag: &str) -> bool {
+    request
+        .headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim())
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_are_quoted_and_stable() {
+        let a = etag(b"{\"data\":{}}");
+        assert_eq!(a, etag(b"{\"data\":{}}"));
+        assert_ne!(a, etag(b"{\"data\":null}"));
+        assert!(a.starts_with('"') && a.ends_with('"') && a.len() == 34);
+    }
+
+    #[test]
+    fn if_none_match_lists_and_weak_tags() {
+        let e = etag(b"x");
+        let request = actix_web::test::TestRequest::default()
+            .insert_header((header::IF_NONE_MATCH, format!("\"other\", W/{e}")))
+            .to_http_request();
+        assert!(if_none_match(&request, &e));
+        let request = actix_web::test::TestRequest::default().to_http_request();
+        assert!(!if_none_match(&request, &e));
+    }
+}
