@@ -229,6 +229,8 @@ fn serve(clusters: &Clusters, extra: &[(&str, &str)]) -> TestServer {
         ("DATABASE_URL", primary.as_str()),
         ("DATABASE_URL_REPLICA", replicas.as_str()),
         ("FRAISEQL_REPLICA_PROBE_MS", "100"),
+        // Every read must reach a database for the per-server counts to mean anything.
+        ("FRAISEQL_CACHE", "off"),
     ];
     envs.extend_from_slice(extra);
     let server = TestServer::start(&envs);
