@@ -222,7 +222,7 @@ conformance_audit() {
 }
 step "GraphQL-over-HTTP conformance audit (graphql-http serverAudits, every MUST)" conformance_audit
 
-step "fuzz: document pipeline and schema compiler, 30 s each (no panics)" bash scripts/fuzz.sh 30
+step "fuzz: document pipeline and schema compiler, 20 s each (no panics)" bash scripts/fuzz.sh 20
 
 step "deploy kit lint (hadolint, kubernetes-validate, promtool rules and tests, haproxy -c)" \
     bash scripts/deploy-lint.sh
