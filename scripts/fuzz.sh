@@ -8,7 +8,7 @@
 # cargo-fuzz is installed from crates.io when missing. It needs nightly-only compiler flags;
 # RUSTC_BOOTSTRAP=1 allows them on the stable toolchain this machine has. `-s none`: no
 # sanitizer (the code under test is safe Rust; panics are what we hunt), which also keeps the
-# build short. New inputs libFuzzer finds go to a scratch corpus, not the checked-in seeds.
+# build short. New inputs libFuzzer finds go to a scratch corpus, not the repository.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -25,10 +25,18 @@ export RUSTC_BOOTSTRAP=1
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/fraiseql-fuzz.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 status=0
+# Seeds: the repository's own documents and schemas (every compiler fixture included), plus the
+# few seeds kept only for fuzzing under fuzz/corpus/.
+mkdir -p "$scratch/seeds/document" "$scratch/seeds/schema"
+cp tests/fixtures/*.graphql fuzz/corpus/document/*.graphql "$scratch/seeds/document/"
+cp schema/*.graphql "$scratch/seeds/schema/"
+for f in examples/*/schema/*.graphql fraiseql-compiler/tests/fixtures/*/schema.graphql; do
+    cp "$f" "$scratch/seeds/schema/$(echo "$f" | tr '/' '_')"
+done
 for target in document schema; do
     mkdir -p "$scratch/$target"
     echo "fuzzing $target for ${seconds}s"
-    if ! (cd fuzz && cargo fuzz run "$target" -s none "$scratch/$target" "corpus/$target" -- \
+    if ! (cd fuzz && cargo fuzz run "$target" -s none "$scratch/$target" "$scratch/seeds/$target" -- \
         -max_total_time="$seconds" -print_final_stats=1 2>&1 | tail -n 12); then
         echo "fuzz target $target FAILED (input saved under fuzz/artifacts/$target/)" >&2
         status=1

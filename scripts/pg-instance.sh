@@ -27,27 +27,9 @@ case "$port" in
     '' | *[!0-9]*) echo "port must be a number, got '$port'" >&2; exit 2 ;;
 esac
 
-# Newest installed server version; sort -V so that 16 sorts after 9.6.
-find_bindir() {
-    local dir
-    dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
-    if [ -n "$dir" ] && [ -x "$dir/pg_ctl" ]; then
-        echo "$dir"
-    elif command -v pg_ctl >/dev/null 2>&1; then
-        dirname "$(command -v pg_ctl)"
-    else
-        echo "no PostgreSQL server binaries found (install the postgresql package)" >&2
-        exit 1
-    fi
-}
+# shellcheck source=scripts/lib/pg-common.sh
+. "$(dirname "$0")/lib/pg-common.sh"
 bindir=$(find_bindir)
-
-# The server refuses to run as root: as root, every server command runs as `postgres`.
-if [ "$(id -u)" -eq 0 ]; then
-    run_pg() { runuser -u postgres -- "$@"; }
-else
-    run_pg() { "$@"; }
-fi
 
 # initdb and pg_ctl want an absolute data directory (the server chdirs into it).
 case "$datadir" in
