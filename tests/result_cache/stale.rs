@@ -11,34 +11,9 @@ use serde_json::json;
 
 use super::support::{run_cli, TestServer};
 use super::{header, serial};
+use crate::support::pg::psql;
 
 const QUERY: &str = "{ user(id: 1) @cache(ttl: 1) { name } }";
-
-fn psql(database: &str, sql: &str) -> String {
-    let out = Command::new("psql")
-        .args([
-            "-X",
-            "-q",
-            "-A",
-            "-t",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            "5432",
-            "-U",
-            "postgres",
-        ])
-        .args(["-d", database, "-v", "ON_ERROR_STOP=1", "-c", sql])
-        .env("PGOPTIONS", "-c client_min_messages=warning")
-        .output()
-        .expect("psql runs");
-    assert!(
-        out.status.success(),
-        "psql failed: {sql}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
 
 #[test]
 fn an_expired_entry_is_served_stale_while_one_request_refreshes_it() {
