@@ -3,12 +3,13 @@
 //! parsed, validated nor planned again: its prepared operation comes from the plan cache.
 
 pub mod errors;
+pub mod limits;
 pub mod request;
 
 use std::sync::Arc;
 
-use apollo_compiler::ast;
 use apollo_compiler::executable::OperationType;
+use apollo_compiler::parser::Parser;
 use apollo_compiler::request::coerce_variable_values;
 use apollo_compiler::response::GraphQLError;
 use apollo_compiler::validation::Valid;
@@ -22,6 +23,7 @@ use crate::exec::{execute, execute_with, ExecOutcome, ExecRequest};
 use crate::metrics::Metrics;
 use crate::plan::OperationPlan;
 use crate::schema::ApiSchema;
+pub use limits::Limits;
 pub use request::{GraphqlRequest, RequestParamsError};
 
 /// Bytes of document text the plan cache may hold (each entry weighs its document's length
@@ -80,6 +82,7 @@ pub struct GraphqlService {
     plans: moka::sync::Cache<[u8; 32], Arc<PreparedOperation>>,
     metrics: Arc<Metrics>,
     results: Option<Arc<ResultCache>>,
+    limits: Limits,
 }
 
 impl GraphqlService {
@@ -91,7 +94,7 @@ impl GraphqlService {
             plans: moka::sync::Cache::builder()
                 .max_capacity(PLAN_CACHE_BYTES)
                 .weigher(|_key, prepared: &Arc<PreparedOperation>| {
-                    // Documents are at most the 1 MiB body limit, so this never saturates.
+                    // Documents are at most the body limit (1 GiB at most), so this never saturates.
                     u32::try_from(prepared.query_len)
                         .unwrap_or(u32::MAX)
                         .saturating_mul(2)
@@ -100,7 +103,19 @@ impl GraphqlService {
                 .build(),
             metrics,
             results: None,
+            limits: Limits::default(),
         }
+    }
+
+    /// The same service refusing documents beyond `limits`.
+    pub fn with_limits(mut self, limits: Limits) -> GraphqlService {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits requests must stay within.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The same service answering from `cache` where policies allow.
@@ -239,13 +254,33 @@ impl GraphqlService {
     ) -> Result<PreparedOperation, Outcome> {
         // A syntax error is a GraphQL request error like a validation error: 200 under legacy
         // application/json, 400 under graphql-response+json (the spec's SHOULDs for both).
-        let ast = ast::Document::parse(request.query.as_str(), "query.graphql").map_err(|e| {
+        let limits = &self.limits;
+        let mut parser = Parser::new()
+            .token_limit(limits.max_tokens)
+            .recursion_limit(limits.parser_recursion());
+        let parsed = parser.parse_ast(request.query.as_str(), "query.graphql");
+        // The parser stops at either limit; say which rather than pass on its syntax errors. Past
+        // the nesting limit it may read on, so that limit is the one to report.
+        if parser.recursion_reached() > limits.parser_recursion() {
+            return Err(limit_exceeded(format!(
+                "the document nests deeper than the limit of {} fields",
+                limits.max_depth
+            )));
+        }
+        if parser.tokens_reached() > limits.max_tokens {
+            return Err(limit_exceeded(format!(
+                "the document has more than {} tokens",
+                limits.max_tokens
+            )));
+        }
+        let ast = parsed.map_err(|e| {
             Outcome::NotExecuted(diagnostics_body(
                 e.errors.iter().map(|d| d.to_json()),
                 errors::BAD_REQUEST,
             ))
         })?;
         let name = request.operation_name.as_deref();
+        limits::check(&ast, name, limits).map_err(|e| limit_exceeded(e.0))?;
         // The operation's type is read before validation so a mutation over GET gets 405
         // even while the schema has no Mutation type to validate it against.
         let operation_type = ast
@@ -311,6 +346,14 @@ fn append_extensions(body: &mut Vec<u8>, extensions: &serde_json::Value) {
     body.push(b'}');
 }
 
+/// A request refused by a limit: a request error like a validation error, nothing executed.
+fn limit_exceeded(message: String) -> Outcome {
+    Outcome::NotExecuted(errors::body(&[errors::plain(
+        message,
+        limits::LIMIT_EXCEEDED,
+    )]))
+}
+
 fn method_not_allowed() -> Outcome {
     Outcome::MethodNotAllowed(errors::body(&[errors::plain(
         "only queries may be sent with GET; send mutations with POST",
@@ -348,6 +391,8 @@ fn cache_key(query: &str, operation_name: Option<&str>) -> [u8; 32] {
 
 #[cfg(test)]
 mod tests {
+    use apollo_compiler::ast;
+
     use super::*;
 
     #[test]
