@@ -173,8 +173,7 @@ fn malformed_requests_are_400_bad_request() {
     }
     // A syntax error is a request error like a validation error: 200 under legacy
     // application/json (the spec's SHOULD), with a BAD_REQUEST error and no data.
-    let (status, _, body) =
-        server.post_raw("application/json", "{\"query\": \"{ users { id \"}");
+    let (status, _, body) = server.post_raw("application/json", "{\"query\": \"{ users { id \"}");
     assert_eq!(status, 200, "{body}");
     assert_eq!(error_codes(&body), ["BAD_REQUEST"], "{body}");
     assert!(body.get("data").is_none(), "{body}");
