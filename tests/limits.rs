@@ -96,6 +96,11 @@ fn each_limit_and_hostile_document_is_refused_before_any_sql() {
             "more than 20 root fields",
         ),
         (
+            "limit: 1001 over a page size of 1000",
+            "{ users { posts(limit: 1001) { id } } }".to_string(),
+            "limit: 1001 is more than the largest page of 1000 rows",
+        ),
+        (
             "fragments spread 2^20 times",
             fan_out,
             "once its fragments are expanded",
@@ -118,6 +123,23 @@ fn each_limit_and_hostile_document_is_refused_before_any_sql() {
         assert_eq!(traced(), before, "{what} reached the database");
         answers(&server);
     }
+
+    // A variable's value is checked per request, the plan cached or not.
+    let by_variable = "query Q($n: Int) { users(limit: $n) { id } }";
+    let (status, _, body) = server.post_json(json!({"query": by_variable, "variables": {"n": 2}}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["users"].as_array().map(Vec::len),
+        Some(2),
+        "{body}"
+    );
+    let before = traced();
+    let (status, _, body) =
+        server.post_json(json!({"query": by_variable, "variables": {"n": 5000}}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(codes(&body), ["LIMIT_EXCEEDED"], "{body}");
+    assert_eq!(traced(), before, "limit: $n = 5000 reached the database");
+    answers(&server);
     let _ = std::fs::remove_dir_all(&trace_dir);
 }
 

@@ -290,7 +290,7 @@ fn whole(
 }
 
 /// Request limits: `FRAISEQL_MAX_BODY_BYTES`, `FRAISEQL_MAX_TOKENS`, `FRAISEQL_MAX_DEPTH`,
-/// `FRAISEQL_MAX_ALIASES`, `FRAISEQL_MAX_ROOT_FIELDS`, `FRAISEQL_MAX_IN_FLIGHT`,
+/// `FRAISEQL_MAX_ALIASES`, `FRAISEQL_MAX_ROOT_FIELDS`, `FRAISEQL_MAX_PAGE_SIZE`, `FRAISEQL_MAX_IN_FLIGHT`,
 /// `FRAISEQL_REQUEST_TIMEOUT_MS`; unset or blank takes the default
 /// (see [`crate::graphql::Limits::default`]).
 pub fn limits(
@@ -332,6 +332,13 @@ pub fn limits(
             "a whole number of fields from 1 to 100000",
             defaults.max_root_fields,
         )?,
+        max_page_size: whole(
+            lookup,
+            "FRAISEQL_MAX_PAGE_SIZE",
+            (1, 1_000_000_000),
+            "a whole number of rows from 1 to 1000000000",
+        )?
+        .unwrap_or(defaults.max_page_size),
         max_in_flight: read(
             "FRAISEQL_MAX_IN_FLIGHT",
             (1, 1_000_000),
@@ -560,6 +567,7 @@ mod tests {
             ("FRAISEQL_MAX_ALIASES", "0"),
             ("FRAISEQL_MAX_ROOT_FIELDS", " 2 "),
             ("FRAISEQL_MAX_IN_FLIGHT", "8"),
+            ("FRAISEQL_MAX_PAGE_SIZE", "50"),
             ("FRAISEQL_REQUEST_TIMEOUT_MS", "1500"),
         ])
         .unwrap();
@@ -575,6 +583,7 @@ mod tests {
             (4096, 500, 3, 0, 2)
         );
         assert_eq!(l.max_in_flight, 8);
+        assert_eq!(l.max_page_size, 50);
         assert_eq!(l.request_timeout, std::time::Duration::from_millis(1500));
         for (variable, bad) in [
             ("FRAISEQL_MAX_BODY_BYTES", "10"),
@@ -583,6 +592,7 @@ mod tests {
             ("FRAISEQL_MAX_ALIASES", "-1"),
             ("FRAISEQL_MAX_ROOT_FIELDS", "1.5"),
             ("FRAISEQL_MAX_IN_FLIGHT", "0"),
+            ("FRAISEQL_MAX_PAGE_SIZE", "0"),
             ("FRAISEQL_REQUEST_TIMEOUT_MS", "soon"),
         ] {
             let e = config(&[(variable, bad)]).unwrap_err().to_string();

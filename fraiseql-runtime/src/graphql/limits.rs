@@ -29,6 +29,10 @@ pub struct Limits {
     pub max_aliases: usize,
     /// Most root fields, `__typename` included (`FRAISEQL_MAX_ROOT_FIELDS`).
     pub max_root_fields: usize,
+    /// Largest `limit` argument, as a literal or a variable's value (`FRAISEQL_MAX_PAGE_SIZE`);
+    /// a larger one is refused, not clamped, so a client never silently gets fewer rows than
+    /// it asked for.
+    pub max_page_size: u64,
     /// Most `/graphql` requests in flight (`FRAISEQL_MAX_IN_FLIGHT`); beyond it a request is
     /// answered 503 with `Retry-After` at once instead of queueing.
     pub max_in_flight: usize,
@@ -45,6 +49,7 @@ impl Default for Limits {
             max_depth: 15,
             max_aliases: 30,
             max_root_fields: 20,
+            max_page_size: 1000,
             max_in_flight: 256,
             request_timeout: Duration::from_secs(30),
         }
@@ -71,13 +76,15 @@ impl Limits {
 #[error("{0}")]
 pub struct LimitError(pub String);
 
-/// Checks the operation `operation_name` selects (or the only one) within `document`.
-/// An operation it cannot find is left for validation to report.
+/// Checks the operation `operation_name` selects (or the only one) within `document`, and
+/// returns the variables given to `limit` arguments (their values are checked per request by
+/// [`check_page_sizes`]). An operation it cannot find is left for validation to report.
 pub fn check(
     document: &ast::Document,
     operation_name: Option<&str>,
     limits: &Limits,
-) -> Result<(), LimitError> {
+) -> Result<Vec<apollo_compiler::Name>, LimitError> {
+    let mut limit_variables: Vec<apollo_compiler::Name> = Vec::new();
     let mut fragments: HashMap<&str, &[ast::Selection]> = HashMap::new();
     let mut operation = None;
     for definition in &document.definitions {
@@ -98,7 +105,7 @@ pub fn check(
         }
     }
     let Some(operation) = operation else {
-        return Ok(());
+        return Ok(limit_variables);
     };
     // (selection, field depth of its parent, fragments spread on the way here).
     let mut stack: Vec<(&ast::Selection, usize, usize)> =
@@ -139,6 +146,24 @@ pub fn check(
                         )));
                     }
                 }
+                for argument in field.arguments.iter().filter(|a| a.name == "limit") {
+                    match &*argument.value {
+                        // A negative one is the planner's to refuse, with its own message.
+                        ast::Value::Int(n) if !n.as_str().starts_with('-') => {
+                            let within = n
+                                .as_str()
+                                .parse::<u64>()
+                                .is_ok_and(|n| n <= limits.max_page_size);
+                            if !within {
+                                return Err(page_too_large(n.as_str(), limits));
+                            }
+                        }
+                        ast::Value::Variable(name) if !limit_variables.contains(name) => {
+                            limit_variables.push(name.clone());
+                        }
+                        _ => {}
+                    }
+                }
                 stack.extend(field.selection_set.iter().map(|s| (s, depth, spread)));
             }
             ast::Selection::InlineFragment(inline) => {
@@ -158,7 +183,34 @@ pub fn check(
             }
         }
     }
+    Ok(limit_variables)
+}
+
+/// The values of the variables given to `limit` arguments, within the page size limit.
+pub fn check_page_sizes(
+    names: &[apollo_compiler::Name],
+    variables: &apollo_compiler::response::JsonMap,
+    limits: &Limits,
+) -> Result<(), LimitError> {
+    for name in names {
+        if let Some(value) = variables.get(name.as_str()) {
+            // Null means "no limit argument"; a negative number is left for the planner.
+            if value.is_null() || value.as_i64().is_some_and(|n| n < 0) {
+                continue;
+            }
+            if value.as_u64().is_none_or(|n| n > limits.max_page_size) {
+                return Err(page_too_large(&value.to_string(), limits));
+            }
+        }
+    }
     Ok(())
+}
+
+fn page_too_large(asked: &str, limits: &Limits) -> LimitError {
+    LimitError(format!(
+        "limit: {asked} is more than the largest page of {} rows",
+        limits.max_page_size
+    ))
 }
 
 #[cfg(test)]
@@ -167,7 +219,30 @@ mod tests {
 
     fn checked(query: &str) -> Result<(), LimitError> {
         let document = ast::Document::parse(query, "q.graphql").expect("parses");
-        check(&document, None, &Limits::default())
+        check(&document, None, &Limits::default()).map(|_| ())
+    }
+
+    #[test]
+    fn page_sizes_are_bounded() {
+        assert_eq!(checked("{ users(limit: 1000) { id } }"), Ok(()));
+        let e = checked("{ users { posts(limit: 1001) { id } } }").expect_err("1001");
+        assert!(
+            e.0.contains("limit: 1001 is more than the largest page of 1000"),
+            "{e}"
+        );
+        assert!(checked("{ users(limit: 99999999999999999999999) { id } }").is_err());
+        assert_eq!(checked("{ users(limit: -1) { id } }"), Ok(()));
+        let document =
+            ast::Document::parse("query Q($n: Int) { users(limit: $n) { id } }", "q").expect("ok");
+        let names = check(&document, None, &Limits::default()).expect("within");
+        assert_eq!(names, ["n"]);
+        let vars = |v: serde_json::Value| serde_json::from_value(v).expect("a map");
+        let limits = Limits::default();
+        assert!(check_page_sizes(&names, &vars(serde_json::json!({"n": 10})), &limits).is_ok());
+        assert!(check_page_sizes(&names, &vars(serde_json::json!({"n": null})), &limits).is_ok());
+        assert!(check_page_sizes(&names, &vars(serde_json::json!({})), &limits).is_ok());
+        let e = check_page_sizes(&names, &vars(serde_json::json!({"n": 5000})), &limits);
+        assert!(e.is_err());
     }
 
     #[test]

@@ -65,6 +65,8 @@ pub struct PreparedOperation {
     plan: OperationPlan,
     /// Each root field's cache policy, tables and variables.
     cache: DocumentCache,
+    /// Variables given to `limit` arguments, checked against the page size per request.
+    limit_variables: Vec<apollo_compiler::Name>,
 }
 
 /// An executed (or refused) request and how HTTP caches may keep its response.
@@ -180,6 +182,11 @@ impl GraphqlService {
                     return not_cached(Outcome::NotExecuted(errors::body(&[error])));
                 }
             };
+        if let Err(e) =
+            limits::check_page_sizes(&prepared.limit_variables, &variables, &self.limits)
+        {
+            return not_cached(limit_exceeded(e.0));
+        }
         let exec = ExecRequest {
             api: &self.api,
             document: &prepared.document,
@@ -280,7 +287,7 @@ impl GraphqlService {
             ))
         })?;
         let name = request.operation_name.as_deref();
-        limits::check(&ast, name, limits).map_err(|e| limit_exceeded(e.0))?;
+        let limit_variables = limits::check(&ast, name, limits).map_err(|e| limit_exceeded(e.0))?;
         // The operation's type is read before validation so a mutation over GET gets 405
         // even while the schema has no Mutation type to validate it against.
         let operation_type = ast
@@ -329,6 +336,7 @@ impl GraphqlService {
             operation_type,
             plan,
             document,
+            limit_variables,
         })
     }
 }
