@@ -244,11 +244,33 @@ fn a_request_past_the_timeout_is_503() {
 }
 
 #[test]
+fn production_turns_introspection_and_suggestions_off() {
+    let server = TestServer::start(&[("FRAISEQL_ENV", "production")]);
+    let (status, _, body) = server.post_json(json!({"query": "{ __schema { types { name } } }"}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(codes(&body), ["LIMIT_EXCEEDED"], "{body}");
+    assert!(body.get("data").is_none(), "{body}");
+    let (_, _, body) = server.post_json(json!({"query": "{ user(id: 1) }"}));
+    assert_eq!(codes(&body), ["GRAPHQL_VALIDATION_FAILED"], "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(!message.contains("Did you mean"), "{message}");
+    let (_, _, body) = server.post_json(json!({"query": "{ __typename }"}));
+    assert_eq!(body["data"]["__typename"], "Query", "{body}");
+    answers(&server);
+
+    // Outside production introspection answers.
+    let server = TestServer::start(&[]);
+    let (_, _, body) = server.post_json(json!({"query": "{ __type(name: \"User\") { name } }"}));
+    assert_eq!(body["data"]["__type"]["name"], "User", "{body}");
+}
+
+#[test]
 fn a_bad_limit_setting_exits_2() {
     for (variable, value) in [
         ("FRAISEQL_MAX_DEPTH", "0"),
         ("FRAISEQL_MAX_IN_FLIGHT", "lots"),
         ("FRAISEQL_REQUEST_TIMEOUT_MS", "-5"),
+        ("FRAISEQL_ENV", "staging"),
     ] {
         let out = run_cli(&["serve"], &[(variable, value)]);
         let stderr = String::from_utf8_lossy(&out.stderr);

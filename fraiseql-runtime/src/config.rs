@@ -291,12 +291,27 @@ fn whole(
 
 /// Request limits: `FRAISEQL_MAX_BODY_BYTES`, `FRAISEQL_MAX_TOKENS`, `FRAISEQL_MAX_DEPTH`,
 /// `FRAISEQL_MAX_ALIASES`, `FRAISEQL_MAX_ROOT_FIELDS`, `FRAISEQL_MAX_PAGE_SIZE`, `FRAISEQL_MAX_IN_FLIGHT`,
-/// `FRAISEQL_REQUEST_TIMEOUT_MS`; unset or blank takes the default
+/// `FRAISEQL_REQUEST_TIMEOUT_MS`, and `FRAISEQL_ENV` (`production` turns introspection and
+/// "did you mean" suggestions off); unset or blank takes the default
 /// (see [`crate::graphql::Limits::default`]).
 pub fn limits(
     lookup: &impl Fn(&str) -> Option<String>,
 ) -> Result<crate::graphql::Limits, ConfigError> {
     let defaults = crate::graphql::Limits::default();
+    let production = match lookup("FRAISEQL_ENV") {
+        None => false,
+        Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+            "" | "development" => false,
+            "production" => true,
+            _ => {
+                return Err(ConfigError::Setting {
+                    variable: "FRAISEQL_ENV",
+                    value: v,
+                    expected: "development or production",
+                })
+            }
+        },
+    };
     let read = |variable, range, expected, default: usize| {
         whole(lookup, variable, range, expected)
             .map(|n| n.and_then(|n| usize::try_from(n).ok()).unwrap_or(default))
@@ -339,6 +354,8 @@ pub fn limits(
             "a whole number of rows from 1 to 1000000000",
         )?
         .unwrap_or(defaults.max_page_size),
+        introspection: !production,
+        suggestions: !production,
         max_in_flight: read(
             "FRAISEQL_MAX_IN_FLIGHT",
             (1, 1_000_000),
@@ -584,7 +601,12 @@ mod tests {
         );
         assert_eq!(l.max_in_flight, 8);
         assert_eq!(l.max_page_size, 50);
+        assert!(l.introspection && l.suggestions);
         assert_eq!(l.request_timeout, std::time::Duration::from_millis(1500));
+        let l = config(&[("FRAISEQL_ENV", "production")]).unwrap().limits;
+        assert!(!l.introspection && !l.suggestions);
+        let e = config(&[("FRAISEQL_ENV", "prod")]).unwrap_err().to_string();
+        assert!(e.contains("FRAISEQL_ENV=\"prod\""), "{e}");
         for (variable, bad) in [
             ("FRAISEQL_MAX_BODY_BYTES", "10"),
             ("FRAISEQL_MAX_TOKENS", "many"),

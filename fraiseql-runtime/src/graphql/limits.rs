@@ -33,6 +33,11 @@ pub struct Limits {
     /// a larger one is refused, not clamped, so a client never silently gets fewer rows than
     /// it asked for.
     pub max_page_size: u64,
+    /// Whether `__schema` and `__type` may be queried; `FRAISEQL_ENV=production` turns it off.
+    pub introspection: bool,
+    /// Whether error messages may suggest a fix ("Did you mean …?"), which can reveal the
+    /// schema; `FRAISEQL_ENV=production` turns it off.
+    pub suggestions: bool,
     /// Most `/graphql` requests in flight (`FRAISEQL_MAX_IN_FLIGHT`); beyond it a request is
     /// answered 503 with `Retry-After` at once instead of queueing.
     pub max_in_flight: usize,
@@ -50,6 +55,8 @@ impl Default for Limits {
             max_aliases: 30,
             max_root_fields: 20,
             max_page_size: 1000,
+            introspection: true,
+            suggestions: true,
             max_in_flight: 256,
             request_timeout: Duration::from_secs(30),
         }
@@ -129,6 +136,12 @@ pub fn check(
                     )));
                 }
                 if depth == 1 {
+                    let name = field.name.as_str();
+                    if !limits.introspection && (name == "__schema" || name == "__type") {
+                        return Err(LimitError(format!(
+                            "introspection ({name}) is turned off on this server"
+                        )));
+                    }
                     root_fields += 1;
                     if root_fields > limits.max_root_fields {
                         return Err(LimitError(format!(
@@ -220,6 +233,22 @@ mod tests {
     fn checked(query: &str) -> Result<(), LimitError> {
         let document = ast::Document::parse(query, "q.graphql").expect("parses");
         check(&document, None, &Limits::default()).map(|_| ())
+    }
+
+    #[test]
+    fn production_turns_introspection_off() {
+        let document =
+            ast::Document::parse("{ __typename t: __type(name: \"User\") { name } }", "q")
+                .expect("parses");
+        let production = Limits {
+            introspection: false,
+            ..Limits::default()
+        };
+        let e = check(&document, None, &production).expect_err("introspection");
+        assert!(e.0.contains("introspection (__type) is turned off"), "{e}");
+        assert!(check(&document, None, &Limits::default()).is_ok());
+        let plain = ast::Document::parse("{ __typename }", "q").expect("parses");
+        assert!(check(&plain, None, &production).is_ok());
     }
 
     #[test]

@@ -313,9 +313,10 @@ impl GraphqlService {
             return Err(method_not_allowed());
         }
         let document = ast.to_executable_validate(&self.api.schema).map_err(|e| {
-            Outcome::NotExecuted(diagnostics_body(
+            Outcome::NotExecuted(diagnostics(
                 e.errors.iter().map(|d| d.to_json()),
                 errors::VALIDATION_FAILED,
+                limits.suggestions,
             ))
         })?;
         let operation = document.operations.get(name).map_err(|e| {
@@ -370,8 +371,22 @@ fn method_not_allowed() -> Outcome {
 }
 
 fn diagnostics_body(errors: impl Iterator<Item = GraphQLError>, code: &str) -> Vec<u8> {
+    diagnostics(errors, code, true)
+}
+
+/// [`diagnostics_body`], with "Did you mean …?" hints cut when `suggestions` is off.
+fn diagnostics(
+    errors: impl Iterator<Item = GraphQLError>,
+    code: &str,
+    suggestions: bool,
+) -> Vec<u8> {
     let mut out: Vec<GraphQLError> = Vec::new();
-    for error in errors.map(|e| errors::with_code(e, code)) {
+    for mut error in errors.map(|e| errors::with_code(e, code)) {
+        if !suggestions {
+            if let Some(at) = error.message.find(" Did you mean") {
+                error.message.truncate(at);
+            }
+        }
         // The parser reports each unclosed brace at the same end-of-file spot; one is enough.
         if !out.contains(&error) {
             out.push(error);
@@ -425,5 +440,20 @@ mod tests {
         assert_eq!(errors.len(), 1, "{body}");
         assert_eq!(errors[0]["extensions"]["code"], "BAD_REQUEST");
         assert!(errors[0]["locations"][0]["line"].is_number(), "{body}");
+    }
+
+    #[test]
+    fn suggestions_can_be_cut() {
+        let error = GraphQLError::new(
+            "Field \"user\" must have a selection of subfields. Did you mean \"user { ... }\"?",
+            None,
+            &Default::default(),
+        );
+        let body = diagnostics(std::iter::once(error), errors::VALIDATION_FAILED, false);
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(
+            body["errors"][0]["message"],
+            "Field \"user\" must have a selection of subfields."
+        );
     }
 }
