@@ -244,6 +244,26 @@ fn a_request_past_the_timeout_is_503() {
 }
 
 #[test]
+fn a_list_without_limit_returns_at_most_the_page_size() {
+    let everything = TestServer::start(&[]);
+    let all = everything.query("{ users(limit: 1000) { id } }", json!({}));
+    let total = all["data"]["users"].as_array().map_or(0, Vec::len);
+    assert!(total > 2, "the seed has {total} users: {all}");
+    drop(everything);
+
+    let server = TestServer::start(&[("FRAISEQL_MAX_PAGE_SIZE", "2")]);
+    let count = |body: &Value| body["data"]["users"].as_array().map(Vec::len);
+    assert_eq!(count(&server.query("{ users { id } }", json!({}))), Some(2));
+    let by_variable = "query Q($n: Int) { users(limit: $n) { id } }";
+    let body = server.query(by_variable, json!({"n": null}));
+    assert_eq!(count(&body), Some(2), "{body}");
+    let body = server.query(by_variable, json!({"n": 1}));
+    assert_eq!(count(&body), Some(1), "{body}");
+    let (_, _, body) = server.post_json(json!({"query": "{ users(limit: 3) { id } }"}));
+    assert_eq!(codes(&body), ["LIMIT_EXCEEDED"], "{body}");
+}
+
+#[test]
 fn production_turns_introspection_and_suggestions_off() {
     let server = TestServer::start(&[("FRAISEQL_ENV", "production")]);
     let (status, _, body) = server.post_json(json!({"query": "{ __schema { types { name } } }"}));

@@ -325,10 +325,12 @@ impl GraphqlService {
                 errors::BAD_REQUEST,
             )]))
         })?;
-        let plan = OperationPlan::build(&self.api, &document, operation, self.database.dialect())
+        let dialect = self.database.dialect();
+        let page_size = Some(limits.max_page_size);
+        let plan = OperationPlan::build_paged(&self.api, &document, operation, dialect, page_size)
             .map_err(|errs| {
-            Outcome::NotExecuted(diagnostics_body(errs.into_iter(), errors::BAD_USER_INPUT))
-        })?;
+                Outcome::NotExecuted(diagnostics_body(errs.into_iter(), errors::BAD_USER_INPUT))
+            })?;
         let cache = DocumentCache::build(self.api.model, &document, &plan);
         Ok(PreparedOperation {
             cache,
