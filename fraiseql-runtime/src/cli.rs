@@ -262,7 +262,9 @@ async fn serve(model: &'static SchemaModel) -> ExitCode {
         Err(e) => return config_error(e),
     };
     let state = AppState {
-        service: GraphqlService::new(api, database, metrics.clone()).with_cache(cache),
+        service: GraphqlService::new(api, database, metrics.clone())
+            .with_cache(cache)
+            .with_limits(config.limits),
         metrics,
         schema_hash: model.hash,
         draining: http::lifecycle::Draining::default(),

@@ -28,6 +28,8 @@ pub struct Config {
     pub replicas: ReplicaSettings,
     /// The result cache (`REDIS_URL`, `NATS_URL`, `FRAISEQL_REGION`, `FRAISEQL_CACHE_*`).
     pub cache: crate::cache::CacheSettings,
+    /// Request limits (`FRAISEQL_MAX_*`, see [`limits`]).
+    pub limits: crate::graphql::Limits,
 }
 
 /// A configuration value that cannot be used.
@@ -105,6 +107,7 @@ impl Config {
             pool: pool_settings(&lookup)?,
             replicas,
             cache: crate::cache::cache_settings(&lookup)?,
+            limits: limits(&lookup)?,
         })
     }
 }
@@ -284,6 +287,89 @@ fn whole(
             expected,
         }),
     }
+}
+
+/// Request limits: `FRAISEQL_MAX_BODY_BYTES`, `FRAISEQL_MAX_TOKENS`, `FRAISEQL_MAX_DEPTH`,
+/// `FRAISEQL_MAX_ALIASES`, `FRAISEQL_MAX_ROOT_FIELDS`, `FRAISEQL_MAX_PAGE_SIZE`, `FRAISEQL_MAX_IN_FLIGHT`,
+/// `FRAISEQL_REQUEST_TIMEOUT_MS`, and `FRAISEQL_ENV` (`production` turns introspection and
+/// "did you mean" suggestions off); unset or blank takes the default
+/// (see [`crate::graphql::Limits::default`]).
+pub fn limits(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<crate::graphql::Limits, ConfigError> {
+    let defaults = crate::graphql::Limits::default();
+    let production = match lookup("FRAISEQL_ENV") {
+        None => false,
+        Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+            "" | "development" => false,
+            "production" => true,
+            _ => {
+                return Err(ConfigError::Setting {
+                    variable: "FRAISEQL_ENV",
+                    value: v,
+                    expected: "development or production",
+                })
+            }
+        },
+    };
+    let read = |variable, range, expected, default: usize| {
+        whole(lookup, variable, range, expected)
+            .map(|n| n.and_then(|n| usize::try_from(n).ok()).unwrap_or(default))
+    };
+    Ok(crate::graphql::Limits {
+        max_body_bytes: read(
+            "FRAISEQL_MAX_BODY_BYTES",
+            (1024, 1 << 30),
+            "a whole number of bytes from 1024 to 1073741824",
+            defaults.max_body_bytes,
+        )?,
+        max_tokens: read(
+            "FRAISEQL_MAX_TOKENS",
+            (100, 10_000_000),
+            "a whole number of tokens from 100 to 10000000",
+            defaults.max_tokens,
+        )?,
+        max_depth: read(
+            "FRAISEQL_MAX_DEPTH",
+            (1, 1000),
+            "a whole number of levels from 1 to 1000",
+            defaults.max_depth,
+        )?,
+        max_aliases: read(
+            "FRAISEQL_MAX_ALIASES",
+            (0, 100_000),
+            "a whole number of aliases from 0 to 100000",
+            defaults.max_aliases,
+        )?,
+        max_root_fields: read(
+            "FRAISEQL_MAX_ROOT_FIELDS",
+            (1, 100_000),
+            "a whole number of fields from 1 to 100000",
+            defaults.max_root_fields,
+        )?,
+        max_page_size: whole(
+            lookup,
+            "FRAISEQL_MAX_PAGE_SIZE",
+            (1, 1_000_000_000),
+            "a whole number of rows from 1 to 1000000000",
+        )?
+        .unwrap_or(defaults.max_page_size),
+        introspection: !production,
+        suggestions: !production,
+        max_in_flight: read(
+            "FRAISEQL_MAX_IN_FLIGHT",
+            (1, 1_000_000),
+            "a whole number of requests from 1 to 1000000",
+            defaults.max_in_flight,
+        )?,
+        request_timeout: whole(
+            lookup,
+            "FRAISEQL_REQUEST_TIMEOUT_MS",
+            (1, MAX_ACQUIRE_MS),
+            "a whole number of milliseconds from 1 to 3600000",
+        )?
+        .map_or(defaults.request_timeout, std::time::Duration::from_millis),
+    })
 }
 
 /// Where reads go (`FRAISEQL_READS`: `primary` or `replica`) and the lag bound of `@replica`
@@ -483,6 +569,60 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("on or off"), "{e}");
+    }
+
+    #[test]
+    fn limits_are_read() {
+        assert_eq!(
+            config(&[]).unwrap().limits,
+            crate::graphql::Limits::default()
+        );
+        let c = config(&[
+            ("FRAISEQL_MAX_BODY_BYTES", "4096"),
+            ("FRAISEQL_MAX_TOKENS", "500"),
+            ("FRAISEQL_MAX_DEPTH", "3"),
+            ("FRAISEQL_MAX_ALIASES", "0"),
+            ("FRAISEQL_MAX_ROOT_FIELDS", " 2 "),
+            ("FRAISEQL_MAX_IN_FLIGHT", "8"),
+            ("FRAISEQL_MAX_PAGE_SIZE", "50"),
+            ("FRAISEQL_REQUEST_TIMEOUT_MS", "1500"),
+        ])
+        .unwrap();
+        let l = c.limits;
+        assert_eq!(
+            (
+                l.max_body_bytes,
+                l.max_tokens,
+                l.max_depth,
+                l.max_aliases,
+                l.max_root_fields
+            ),
+            (4096, 500, 3, 0, 2)
+        );
+        assert_eq!(l.max_in_flight, 8);
+        assert_eq!(l.max_page_size, 50);
+        assert!(l.introspection && l.suggestions);
+        assert_eq!(l.request_timeout, std::time::Duration::from_millis(1500));
+        let l = config(&[("FRAISEQL_ENV", "production")]).unwrap().limits;
+        assert!(!l.introspection && !l.suggestions);
+        let e = config(&[("FRAISEQL_ENV", "prod")]).unwrap_err().to_string();
+        assert!(e.contains("FRAISEQL_ENV=\"prod\""), "{e}");
+        for (variable, bad) in [
+            ("FRAISEQL_MAX_BODY_BYTES", "10"),
+            ("FRAISEQL_MAX_TOKENS", "many"),
+            ("FRAISEQL_MAX_DEPTH", "0"),
+            ("FRAISEQL_MAX_ALIASES", "-1"),
+            ("FRAISEQL_MAX_ROOT_FIELDS", "1.5"),
+            ("FRAISEQL_MAX_IN_FLIGHT", "0"),
+            ("FRAISEQL_MAX_PAGE_SIZE", "0"),
+            ("FRAISEQL_REQUEST_TIMEOUT_MS", "soon"),
+        ] {
+            let e = config(&[(variable, bad)]).unwrap_err().to_string();
+            assert!(
+                e.starts_with(&format!("{variable}={bad:?} is not a whole number")),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -44,6 +44,13 @@ pub struct RequestMetrics {
 /// Decrements the in-flight gauge when the request ends, however it ends.
 pub struct InFlight(IntGauge);
 
+impl InFlight {
+    /// Requests in flight now, this one included.
+    pub fn count(&self) -> i64 {
+        self.0.get()
+    }
+}
+
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.dec();

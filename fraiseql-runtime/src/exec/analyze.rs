@@ -74,6 +74,7 @@ pub async fn analyze(
     let ctx = LoadContext {
         model: plan.model,
         dialect: plan.dialect,
+        default_limit: plan.default_limit,
         operation,
         variables,
     };

@@ -61,6 +61,8 @@ impl Children {
 pub(crate) struct LoadContext<'a> {
     pub model: &'static SchemaModel,
     pub dialect: Dialect,
+    /// The `limit` of a list queried without one.
+    pub default_limit: i64,
     pub operation: &'a Operation,
     pub variables: &'a JsonMap,
 }
@@ -92,8 +94,15 @@ pub(crate) fn statement<'a>(
     let built = match &node.statement {
         Statement::Ready(built) => Cow::Borrowed(built),
         Statement::PerRequest { .. } => Cow::Owned(
-            build_per_request(ctx.model, node, ctx.dialect, ctx.operation, ctx.variables)
-                .map_err(LoadError::Input)?,
+            build_per_request(
+                ctx.model,
+                node,
+                ctx.dialect,
+                ctx.default_limit,
+                ctx.operation,
+                ctx.variables,
+            )
+            .map_err(LoadError::Input)?,
         ),
     };
     let mut binds: Vec<Bind> = Vec::with_capacity(built.binds.len() + 1);

@@ -181,6 +181,7 @@ pub async fn execute_with(request: ExecRequest<'_>, sources: &[RootSource<'_>]) 
     let ctx = LoadContext {
         model: api.model,
         dialect: plan.dialect,
+        default_limit: plan.default_limit,
         operation,
         variables,
     };

@@ -12,6 +12,11 @@ pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
 /// The operation is not allowed over this HTTP method.
 pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
 
+/// Too many requests in flight: retry after `Retry-After`.
+pub const OVERLOADED: &str = "OVERLOADED";
+/// The request ran past the request timeout.
+pub const TIMEOUT: &str = "TIMEOUT";
+
 /// An error with a message and a code, no location.
 pub fn plain(message: impl Into<String>, code: &str) -> GraphQLError {
     with_code(GraphQLError::new(message, None, &Default::default()), code)

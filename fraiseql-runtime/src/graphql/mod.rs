@@ -3,12 +3,13 @@
 //! parsed, validated nor planned again: its prepared operation comes from the plan cache.
 
 pub mod errors;
+pub mod limits;
 pub mod request;
 
 use std::sync::Arc;
 
-use apollo_compiler::ast;
 use apollo_compiler::executable::OperationType;
+use apollo_compiler::parser::Parser;
 use apollo_compiler::request::coerce_variable_values;
 use apollo_compiler::response::GraphQLError;
 use apollo_compiler::validation::Valid;
@@ -22,6 +23,7 @@ use crate::exec::{execute, execute_with, ExecOutcome, ExecRequest};
 use crate::metrics::Metrics;
 use crate::plan::OperationPlan;
 use crate::schema::ApiSchema;
+pub use limits::Limits;
 pub use request::{GraphqlRequest, RequestParamsError};
 
 /// Bytes of document text the plan cache may hold (each entry weighs its document's length
@@ -63,6 +65,8 @@ pub struct PreparedOperation {
     plan: OperationPlan,
     /// Each root field's cache policy, tables and variables.
     cache: DocumentCache,
+    /// Variables given to `limit` arguments, checked against the page size per request.
+    limit_variables: Vec<apollo_compiler::Name>,
 }
 
 /// An executed (or refused) request and how HTTP caches may keep its response.
@@ -80,6 +84,7 @@ pub struct GraphqlService {
     plans: moka::sync::Cache<[u8; 32], Arc<PreparedOperation>>,
     metrics: Arc<Metrics>,
     results: Option<Arc<ResultCache>>,
+    limits: Limits,
 }
 
 impl GraphqlService {
@@ -91,7 +96,7 @@ impl GraphqlService {
             plans: moka::sync::Cache::builder()
                 .max_capacity(PLAN_CACHE_BYTES)
                 .weigher(|_key, prepared: &Arc<PreparedOperation>| {
-                    // Documents are at most the 1 MiB body limit, so this never saturates.
+                    // Documents are at most the body limit (1 GiB at most), so this never saturates.
                     u32::try_from(prepared.query_len)
                         .unwrap_or(u32::MAX)
                         .saturating_mul(2)
@@ -100,7 +105,19 @@ impl GraphqlService {
                 .build(),
             metrics,
             results: None,
+            limits: Limits::default(),
         }
+    }
+
+    /// The same service refusing documents beyond `limits`.
+    pub fn with_limits(mut self, limits: Limits) -> GraphqlService {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits requests must stay within.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The same service answering from `cache` where policies allow.
@@ -165,6 +182,11 @@ impl GraphqlService {
                     return not_cached(Outcome::NotExecuted(errors::body(&[error])));
                 }
             };
+        if let Err(e) =
+            limits::check_page_sizes(&prepared.limit_variables, &variables, &self.limits)
+        {
+            return not_cached(limit_exceeded(e.0));
+        }
         let exec = ExecRequest {
             api: &self.api,
             document: &prepared.document,
@@ -239,13 +261,33 @@ impl GraphqlService {
     ) -> Result<PreparedOperation, Outcome> {
         // A syntax error is a GraphQL request error like a validation error: 200 under legacy
         // application/json, 400 under graphql-response+json (the spec's SHOULDs for both).
-        let ast = ast::Document::parse(request.query.as_str(), "query.graphql").map_err(|e| {
+        let limits = &self.limits;
+        let mut parser = Parser::new()
+            .token_limit(limits.max_tokens)
+            .recursion_limit(limits.parser_recursion());
+        let parsed = parser.parse_ast(request.query.as_str(), "query.graphql");
+        // The parser stops at either limit; say which rather than pass on its syntax errors. Past
+        // the nesting limit it may read on, so that limit is the one to report.
+        if parser.recursion_reached() > limits.parser_recursion() {
+            return Err(limit_exceeded(format!(
+                "the document nests deeper than the limit of {} fields",
+                limits.max_depth
+            )));
+        }
+        if parser.tokens_reached() > limits.max_tokens {
+            return Err(limit_exceeded(format!(
+                "the document has more than {} tokens",
+                limits.max_tokens
+            )));
+        }
+        let ast = parsed.map_err(|e| {
             Outcome::NotExecuted(diagnostics_body(
                 e.errors.iter().map(|d| d.to_json()),
                 errors::BAD_REQUEST,
             ))
         })?;
         let name = request.operation_name.as_deref();
+        let limit_variables = limits::check(&ast, name, limits).map_err(|e| limit_exceeded(e.0))?;
         // The operation's type is read before validation so a mutation over GET gets 405
         // even while the schema has no Mutation type to validate it against.
         let operation_type = ast
@@ -271,9 +313,10 @@ impl GraphqlService {
             return Err(method_not_allowed());
         }
         let document = ast.to_executable_validate(&self.api.schema).map_err(|e| {
-            Outcome::NotExecuted(diagnostics_body(
+            Outcome::NotExecuted(diagnostics(
                 e.errors.iter().map(|d| d.to_json()),
                 errors::VALIDATION_FAILED,
+                limits.suggestions,
             ))
         })?;
         let operation = document.operations.get(name).map_err(|e| {
@@ -282,10 +325,12 @@ impl GraphqlService {
                 errors::BAD_REQUEST,
             )]))
         })?;
-        let plan = OperationPlan::build(&self.api, &document, operation, self.database.dialect())
+        let dialect = self.database.dialect();
+        let page_size = Some(limits.max_page_size);
+        let plan = OperationPlan::build_paged(&self.api, &document, operation, dialect, page_size)
             .map_err(|errs| {
-            Outcome::NotExecuted(diagnostics_body(errs.into_iter(), errors::BAD_USER_INPUT))
-        })?;
+                Outcome::NotExecuted(diagnostics_body(errs.into_iter(), errors::BAD_USER_INPUT))
+            })?;
         let cache = DocumentCache::build(self.api.model, &document, &plan);
         Ok(PreparedOperation {
             cache,
@@ -294,6 +339,7 @@ impl GraphqlService {
             operation_type,
             plan,
             document,
+            limit_variables,
         })
     }
 }
@@ -311,6 +357,14 @@ fn append_extensions(body: &mut Vec<u8>, extensions: &serde_json::Value) {
     body.push(b'}');
 }
 
+/// A request refused by a limit: a request error like a validation error, nothing executed.
+fn limit_exceeded(message: String) -> Outcome {
+    Outcome::NotExecuted(errors::body(&[errors::plain(
+        message,
+        limits::LIMIT_EXCEEDED,
+    )]))
+}
+
 fn method_not_allowed() -> Outcome {
     Outcome::MethodNotAllowed(errors::body(&[errors::plain(
         "only queries may be sent with GET; send mutations with POST",
@@ -319,8 +373,22 @@ fn method_not_allowed() -> Outcome {
 }
 
 fn diagnostics_body(errors: impl Iterator<Item = GraphQLError>, code: &str) -> Vec<u8> {
+    diagnostics(errors, code, true)
+}
+
+/// [`diagnostics_body`], with "Did you mean …?" hints cut when `suggestions` is off.
+fn diagnostics(
+    errors: impl Iterator<Item = GraphQLError>,
+    code: &str,
+    suggestions: bool,
+) -> Vec<u8> {
     let mut out: Vec<GraphQLError> = Vec::new();
-    for error in errors.map(|e| errors::with_code(e, code)) {
+    for mut error in errors.map(|e| errors::with_code(e, code)) {
+        if !suggestions {
+            if let Some(at) = error.message.find(" Did you mean") {
+                error.message.truncate(at);
+            }
+        }
         // The parser reports each unclosed brace at the same end-of-file spot; one is enough.
         if !out.contains(&error) {
             out.push(error);
@@ -348,6 +416,8 @@ fn cache_key(query: &str, operation_name: Option<&str>) -> [u8; 32] {
 
 #[cfg(test)]
 mod tests {
+    use apollo_compiler::ast;
+
     use super::*;
 
     #[test]
@@ -372,5 +442,20 @@ mod tests {
         assert_eq!(errors.len(), 1, "{body}");
         assert_eq!(errors[0]["extensions"]["code"], "BAD_REQUEST");
         assert!(errors[0]["locations"][0]["line"].is_number(), "{body}");
+    }
+
+    #[test]
+    fn suggestions_can_be_cut() {
+        let error = GraphQLError::new(
+            "Field \"user\" must have a selection of subfields. Did you mean \"user { ... }\"?",
+            None,
+            &Default::default(),
+        );
+        let body = diagnostics(std::iter::once(error), errors::VALIDATION_FAILED, false);
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(
+            body["errors"][0]["message"],
+            "Field \"user\" must have a selection of subfields."
+        );
     }
 }

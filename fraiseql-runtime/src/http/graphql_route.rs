@@ -17,10 +17,14 @@ pub(super) const RETRY_AFTER_SECONDS: &str = "1";
 /// `POST /graphql`.
 pub async fn post(
     request: HttpRequest,
-    body: web::Bytes,
+    body: Result<web::Bytes, actix_web::Error>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let media = response_media(&request);
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => return unreadable_body(&state, media, &e),
+    };
     let content_type = header_text(&request, header::CONTENT_TYPE);
     let essence = content_type
         .split(';')
@@ -44,10 +48,13 @@ pub async fn post(
         Ok(params) => {
             let operation = params.operation_name.clone();
             crate::db::stats::set_operation(operation.as_deref());
-            let handled = state
+            let timeout = state.service.limits().request_timeout;
+            let respond = state
                 .service
-                .respond(with_headers(params, &request), Transport::Post)
-                .await;
+                .respond(with_headers(params, &request), Transport::Post);
+            let Ok(handled) = actix_web::rt::time::timeout(timeout, respond).await else {
+                return timed_out(timeout);
+            };
             named(
                 cached(&request, handled, |o| respond_to(&state, o, media)),
                 operation,
@@ -55,6 +62,40 @@ pub async fn post(
         }
         Err(e) => bad_request(&state, media, e.to_string()),
     }
+}
+
+/// A request past `FRAISEQL_REQUEST_TIMEOUT_MS`: 503 with `Retry-After`. Its future is dropped
+/// here; a statement already handed to the database runs on until the database's own
+/// statement timeout (`FRAISEQL_STATEMENT_TIMEOUT_MS`).
+fn timed_out(timeout: std::time::Duration) -> HttpResponse {
+    let message = format!(
+        "the request took longer than the limit of {} ms",
+        timeout.as_millis()
+    );
+    super::observe::unavailable(errors::body(&[errors::plain(message, errors::TIMEOUT)]))
+}
+
+/// A body over the limit is 413 with a GraphQL error body (actix would answer in plain text);
+/// any other failure to read it is 400.
+fn unreadable_body(
+    state: &AppState,
+    media: &'static str,
+    error: &actix_web::Error,
+) -> HttpResponse {
+    let status = error.as_response_error().status_code();
+    if status == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+        let limit = state.service.limits().max_body_bytes;
+        let body = errors::body(&[errors::plain(
+            format!("the request body is larger than the limit of {limit} bytes"),
+            crate::graphql::limits::LIMIT_EXCEEDED,
+        )]);
+        return respond(state, status, media, body);
+    }
+    bad_request(
+        state,
+        media,
+        "the request body could not be read".to_string(),
+    )
 }
 
 /// `GET /graphql`: a query in the query string, or the playground for a browser.
@@ -71,10 +112,13 @@ pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpRespon
         Ok(params) => {
             let operation = params.operation_name.clone();
             crate::db::stats::set_operation(operation.as_deref());
-            let handled = state
+            let timeout = state.service.limits().request_timeout;
+            let respond = state
                 .service
-                .respond(with_headers(params, &request), Transport::Get)
-                .await;
+                .respond(with_headers(params, &request), Transport::Get);
+            let Ok(handled) = actix_web::rt::time::timeout(timeout, respond).await else {
+                return timed_out(timeout);
+            };
             named(
                 cached(&request, handled, |o| respond_to(&state, o, media)),
                 operation,

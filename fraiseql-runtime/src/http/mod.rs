@@ -16,9 +16,6 @@ use crate::config::Config;
 use crate::graphql::GraphqlService;
 use crate::metrics::Metrics;
 
-/// Largest request body accepted (a GraphQL document with variables).
-const MAX_BODY_BYTES: usize = 1024 * 1024;
-
 /// What every handler shares.
 pub struct AppState {
     /// The GraphQL service.
@@ -39,13 +36,14 @@ pub async fn serve(
     state: AppState,
 ) -> std::io::Result<()> {
     let draining = state.draining.clone();
+    let max_body_bytes = state.service.limits().max_body_bytes;
     let state = web::Data::new(state);
     tracing::info!(bind = %config.bind, "serving GraphQL at http://{}/graphql", config.bind);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .wrap(actix_web::middleware::from_fn(observe::observe))
-            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .app_data(web::PayloadConfig::new(max_body_bytes))
             .route("/graphql", web::post().to(graphql_route::post))
             .route("/graphql", web::get().to(graphql_route::get))
             .route("/graphql", web::route().to(graphql_route::other_method))

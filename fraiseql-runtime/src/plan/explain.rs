@@ -145,7 +145,7 @@ fn bind_text(bind: &BindSource) -> String {
     match bind {
         BindSource::Const(value) => format!("{value:?}"),
         BindSource::Var { name, .. } | BindSource::VarList { name, .. } => format!("${name}"),
-        BindSource::Limit(name) => format!("${name} (limit; null = none)"),
+        BindSource::Limit(name, _) => format!("${name} (limit; null = none)"),
         BindSource::Offset(name) => format!("${name} (offset; null = 0)"),
     }
 }

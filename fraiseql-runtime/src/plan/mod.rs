@@ -35,6 +35,8 @@ pub struct OperationPlan {
     pub(crate) operation_name: Option<String>,
     pub(crate) roots: Vec<RootEntry>,
     pub(crate) dialect: Dialect,
+    /// The `limit` of a list queried without one.
+    pub(crate) default_limit: i64,
     pub(crate) has_schema_introspection: bool,
     /// A mutation: its root fields run in order, in one transaction on the primary.
     pub(crate) mutation: bool,
@@ -159,11 +161,27 @@ impl OperationPlan {
         operation: &Operation,
         dialect: Dialect,
     ) -> Result<OperationPlan, Vec<GraphQLError>> {
+        OperationPlan::build_paged(api, document, operation, dialect, None)
+    }
+
+    /// [`OperationPlan::build`], a list queried without `limit` (or with `limit: null`)
+    /// returning at most `page_size` rows (`None`: every row).
+    pub fn build_paged(
+        api: &ApiSchema,
+        document: &Valid<ExecutableDocument>,
+        operation: &Operation,
+        dialect: Dialect,
+        page_size: Option<u64>,
+    ) -> Result<OperationPlan, Vec<GraphQLError>> {
+        let default_limit = page_size
+            .and_then(|n| i64::try_from(n).ok())
+            .map_or(sql::NO_LIMIT, |n| n.min(sql::NO_LIMIT));
         let mutation = operation.operation_type == OperationType::Mutation;
         let planner = Planner {
             model: api.model,
             document,
             dialect,
+            default_limit,
             scope: VariableScope {
                 definitions: &operation.variables,
                 values: None,
@@ -212,6 +230,7 @@ impl OperationPlan {
             operation_name: operation.name.as_ref().map(|n| n.to_string()),
             roots,
             dialect,
+            default_limit,
             has_schema_introspection,
             mutation,
         })
@@ -258,6 +277,7 @@ struct Planner<'a> {
     model: &'static SchemaModel,
     document: &'a Valid<ExecutableDocument>,
     dialect: Dialect,
+    default_limit: i64,
     scope: VariableScope<'a>,
     /// A mutation: every statement, re-reads and their relations included, runs in its
     /// transaction on the primary, whatever `@replica` says.
@@ -471,6 +491,7 @@ impl Planner<'_> {
             columns_sql: &columns_sql,
             first_param,
             dialect: self.dialect,
+            default_limit: self.default_limit,
         };
         // A re-read node's arguments are the write's or the resolver's, not a list's.
         let without_arguments;
@@ -558,6 +579,7 @@ pub(crate) fn build_per_request(
     model: &SchemaModel,
     node: &FetchNode,
     dialect: Dialect,
+    default_limit: i64,
     operation: &Operation,
     variables: &JsonMap,
 ) -> Result<BuiltStatement, String> {
@@ -576,6 +598,7 @@ pub(crate) fn build_per_request(
         columns_sql,
         first_param: *first_param,
         dialect,
+        default_limit,
     };
     let scope = VariableScope {
         definitions: &operation.variables,

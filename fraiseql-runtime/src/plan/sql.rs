@@ -21,8 +21,8 @@ pub(crate) enum BindSource {
     Var { name: Name, kind: ScalarKind },
     /// A non-null list variable (`in: $ids`).
     VarList { name: Name, kind: ScalarKind },
-    /// `limit: $n` (null: no limit).
-    Limit(Name),
+    /// `limit: $n`, and the limit when it is null (the page size, or none).
+    Limit(Name, i64),
     /// `offset: $n` (null: 0).
     Offset(Name),
 }
@@ -52,6 +52,8 @@ pub(crate) struct StatementSpec<'m> {
     /// templates).
     pub first_param: usize,
     pub dialect: Dialect,
+    /// The `limit` of a list queried without one.
+    pub default_limit: i64,
 }
 
 /// "No limit", as a bindable number that cannot overflow `offset + limit` on SQLite.
@@ -186,14 +188,18 @@ impl Writer<'_, '_> {
         if let Some(name) = input.variable() {
             if self.scope.values.is_none() {
                 return Ok(if what == "limit" {
-                    BindSource::Limit(name.clone())
+                    BindSource::Limit(name.clone(), self.spec.default_limit)
                 } else {
                     BindSource::Offset(name.clone())
                 });
             }
         }
         let input = self.scope.resolve(input)?;
-        let default = if what == "limit" { NO_LIMIT } else { 0 };
+        let default = if what == "limit" {
+            self.spec.default_limit
+        } else {
+            0
+        };
         count_bind(input, what, default).map(BindSource::Const)
     }
 
@@ -643,8 +649,8 @@ pub(crate) fn resolve_binds(
             }
             BindSource::VarList { name, kind } => to_list_bind(&var(name).items(), *kind)
                 .map_err(|e| format!("variable ${name}: {e}"))?,
-            BindSource::Limit(name) => {
-                count_bind(var(name), "limit", NO_LIMIT).map_err(input_message)?
+            BindSource::Limit(name, default) => {
+                count_bind(var(name), "limit", *default).map_err(input_message)?
             }
             BindSource::Offset(name) => {
                 count_bind(var(name), "offset", 0).map_err(input_message)?
