@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::db::replica::{DEFAULT_MAX_LAG, DEFAULT_PROBE_INTERVAL};
+use crate::db::shard::{shard_settings, ShardSettings};
 use crate::db::{DatabaseUrl, PoolSettings, ReadRouting, Reads, ReplicaSettings};
 
 /// Default database: the embedded SQLite file in the working directory.
@@ -26,6 +27,8 @@ pub struct Config {
     /// Read replicas and read routing (`DATABASE_URL_REPLICA`, `FRAISEQL_READS`,
     /// `FRAISEQL_REPLICA_MAX_LAG_MS`, `FRAISEQL_REPLICA_PROBE_MS`).
     pub replicas: ReplicaSettings,
+    /// Shards (`DATABASE_URL_SHARDS`, `FRAISEQL_SHARD_RANGES`).
+    pub shards: ShardSettings,
 }
 
 /// A configuration value that cannot be used.
@@ -69,6 +72,20 @@ pub enum ConfigError {
         /// The variable that named the primary.
         variable: &'static str,
     },
+    /// `FRAISEQL_SHARD_RANGES` cannot be used.
+    #[error("FRAISEQL_SHARD_RANGES={value:?} is not usable: {reason}")]
+    ShardRanges {
+        /// The value given.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The schema has a `RANGE`-sharded type, shards are configured, and no ranges are.
+    #[error("{type_name} is sharded by RANGE but FRAISEQL_SHARD_RANGES is not set; give one key range per shard, e.g. 1-1000000,1000001-2000000,2000001-")]
+    MissingShardRanges {
+        /// The type.
+        type_name: &'static str,
+    },
     /// `RUST_LOG` is not a tracing filter.
     #[error("RUST_LOG={value:?} is not a log filter ({reason}); use a level such as info, or directives such as warn,fraiseql_runtime=debug")]
     LogFilter {
@@ -94,11 +111,13 @@ impl Config {
             .parse()
             .map_err(|_| ConfigError::Bind(bind_text.clone()))?;
         let replicas = replica_settings(&lookup, &database_url)?;
+        let shards = shard_settings(&lookup, &database_url)?;
         Ok(Config {
             database_url,
             bind,
             pool: pool_settings(&lookup)?,
             replicas,
+            shards,
         })
     }
 }
@@ -336,7 +355,7 @@ pub fn replica_settings(
 }
 
 /// The URLs of a comma-separated list, each trimmed; empty items are skipped.
-fn split_urls(text: &str) -> Vec<&str> {
+pub(crate) fn split_urls(text: &str) -> Vec<&str> {
     // `scheme://` (or `sqlite:`): a host of a multi-host URL (`h2:5433/db`) is not one.
     let starts_url = |rest: &str| {
         let rest = rest.trim_start();

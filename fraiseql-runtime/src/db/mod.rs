@@ -21,6 +21,7 @@ pub mod replica;
 mod route;
 pub mod seed;
 mod session;
+pub mod shard;
 mod sqlite;
 mod text_rows;
 mod trace;
@@ -208,6 +209,9 @@ pub struct Database {
     waiting: Arc<AtomicUsize>,
     /// The primary's replicas (`DATABASE_URL_REPLICA`); each has a `Database` of its own.
     replicas: Option<Arc<ReplicaSet>>,
+    /// The shards (`DATABASE_URL_SHARDS`) that hold the `@shard` types' rows; each has a
+    /// `Database` of its own.
+    shards: Option<Arc<shard::ShardRouter>>,
 }
 
 #[derive(Clone)]
@@ -245,7 +249,24 @@ impl Database {
             acquire_timeout: settings.acquire_timeout,
             waiting: Arc::new(AtomicUsize::new(0)),
             replicas: None,
+            shards: None,
         })
+    }
+
+    /// This database as the primary of `settings`' shards (a pool each, with `pool`'s
+    /// settings, connecting when first used). No shard URLs: this database unchanged.
+    pub async fn with_shards(
+        self,
+        settings: &shard::ShardSettings,
+        pool: &PoolSettings,
+    ) -> Result<Database, DbError> {
+        let shards = shard::ShardRouter::connect(settings, pool).await?;
+        Ok(Database { shards, ..self })
+    }
+
+    /// The shards, when configured.
+    pub fn shard_router(&self) -> Option<&shard::ShardRouter> {
+        self.shards.as_deref()
     }
 
     /// This database with `settings.urls` as its read replicas (a pool each, with `pool`'s
@@ -302,12 +323,20 @@ impl Database {
         status
     }
 
-    /// Every pool by its metrics label: [`PRIMARY_POOL`], then `replica-0`, `replica-1`, ….
+    /// Every pool by its metrics label: [`PRIMARY_POOL`], then `replica-0`, `replica-1`, …,
+    /// then `shard-0`, `shard-1`, ….
     pub fn pool_statuses(&self) -> Vec<(String, PoolStatus)> {
         let mut pools = vec![(PRIMARY_POOL.to_string(), self.pool_status())];
         if let Some(set) = self.replica_set() {
             pools.extend(
                 set.pools()
+                    .map(|(label, db)| (label.to_string(), db.pool_status())),
+            );
+        }
+        if let Some(router) = self.shard_router() {
+            pools.extend(
+                router
+                    .databases()
                     .map(|(label, db)| (label.to_string(), db.pool_status())),
             );
         }
@@ -379,6 +408,7 @@ impl Database {
             acquire_timeout: settings.acquire_timeout,
             waiting: Arc::new(AtomicUsize::new(0)),
             replicas: None,
+            shards: None,
         }
     }
 }
