@@ -7,6 +7,7 @@ mod collect;
 mod cursor;
 mod explain;
 mod input;
+mod shards;
 mod sql;
 mod write;
 
@@ -242,6 +243,18 @@ impl OperationPlan {
     /// resolves them.
     pub fn explain_with(&self, routing: crate::db::ReadRouting) -> String {
         explain::render(self, routing)
+    }
+
+    /// `explain` with routes as `routing` resolves them and, when `shards` are configured,
+    /// which shards each statement and the whole document touch (exactly, for keys the
+    /// document or `variables` give).
+    pub fn explain_sharded(
+        &self,
+        routing: crate::db::ReadRouting,
+        shards: Option<&crate::db::shard::ShardMap>,
+        variables: Option<&JsonMap>,
+    ) -> String {
+        explain::render_sharded(self, routing, shards, variables)
     }
 
     /// Number of statements the plan runs when every conditional field is included.

@@ -147,10 +147,38 @@ impl ShardRouter {
     }
 }
 
-/// Where a type's rows live: sharded types on the shards (when configured), the rest on the
-/// primary. Without shards every table is on the primary.
-pub fn on_shards(ty: &TypeModel, sharded: bool) -> bool {
-    sharded && ty.shard.is_some()
+/// Which tables a database holds: with shards, the primary holds the reference tables (types
+/// without `@shard`) and each shard the sharded types' tables; without shards the primary holds
+/// every table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holds {
+    /// Every table (no shards configured).
+    Every,
+    /// The reference tables (the primary of shards).
+    Reference,
+    /// The sharded types' tables (a shard).
+    Sharded,
+}
+
+impl Holds {
+    /// What `database` holds as a primary: every table, or the reference tables when it has
+    /// shards.
+    pub fn primary(database: &Database) -> Holds {
+        if database.shard_router().is_some() {
+            Holds::Reference
+        } else {
+            Holds::Every
+        }
+    }
+
+    /// Whether the database holds `ty`'s table.
+    pub fn table(self, ty: &TypeModel) -> bool {
+        match self {
+            Holds::Every => true,
+            Holds::Reference => ty.shard.is_none(),
+            Holds::Sharded => ty.shard.is_some(),
+        }
+    }
 }
 
 #[cfg(test)]
