@@ -116,8 +116,8 @@ async fn attempt(run: &Run<'_>) -> Attempt {
     else {
         return Attempt::Committed(results, None);
     };
-    let (target, ids) = match targets(run) {
-        Ok(found) => found,
+    let Placed { target, ids } = match targets(run) {
+        Ok(placed) => placed,
         Err((index, failure)) => return Attempt::failed(roots.len(), index, failure),
     };
     let session = match begin(run, target).await {
@@ -164,9 +164,16 @@ async fn attempt(run: &Run<'_>) -> Attempt {
     Attempt::Committed(results, token)
 }
 
-/// Where the document's transaction runs, and per root the id the server assigns to the row
-/// it inserts (rows of sharded types); or the root that cannot run, and why.
-fn targets(run: &Run<'_>) -> Result<(Target, Vec<Option<i64>>), (usize, RootFailure)> {
+/// Where a mutation document's transaction runs.
+struct Placed {
+    target: Target,
+    /// Per root, the id the server assigns to the row it inserts (rows of sharded types).
+    ids: Vec<Option<i64>>,
+}
+
+/// Where the document's transaction runs and the ids it inserts; or the root that cannot run,
+/// and why.
+fn targets(run: &Run<'_>) -> Result<Placed, (usize, RootFailure)> {
     let model = run.ctx.model;
     let router = run.database.shard_router();
     let scope = VariableScope {
@@ -242,7 +249,10 @@ fn targets(run: &Run<'_>) -> Result<(Target, Vec<Option<i64>>), (usize, RootFail
             Some(_) => {}
         }
     }
-    Ok((chosen.map_or(Target::Primary, |(t, _)| t), ids))
+    Ok(Placed {
+        target: chosen.map_or(Target::Primary, |(t, _)| t),
+        ids,
+    })
 }
 
 /// The database a generated mutation of `ty` writes to.

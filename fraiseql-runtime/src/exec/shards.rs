@@ -125,7 +125,7 @@ fn merge(
     offset: i64,
     limit: i64,
 ) -> Box<dyn RowSet> {
-    let mut keyed: Vec<(i64, Vec<Option<SortValue>>, (u32, u32))> = Vec::new();
+    let mut keyed: Vec<SortRow> = Vec::new();
     let mut buffer = Vec::with_capacity(64);
     for (p, rows) in parts.iter().enumerate() {
         for r in 0..rows.len() {
@@ -137,14 +137,18 @@ fn merge(
                     SortValue::read(ty.columns[key.column].kind, &buffer)
                 })
                 .collect();
-            keyed.push((rows.parent(r), values, (p as u32, r as u32)));
+            keyed.push(SortRow {
+                parent: rows.parent(r),
+                values,
+                pick: (p as u32, r as u32),
+            });
         }
     }
     keyed.sort_by(|a, b| {
-        a.0.cmp(&b.0).then_with(|| {
+        a.parent.cmp(&b.parent).then_with(|| {
             order
                 .iter()
-                .zip(a.1.iter().zip(&b.1))
+                .zip(a.values.iter().zip(&b.values))
                 .map(|(key, (x, y))| compare(x, y, key.descending))
                 .find(|o| o.is_ne())
                 .unwrap_or(Ordering::Equal)
@@ -155,15 +159,28 @@ fn merge(
     let mut picks = Vec::with_capacity(keyed.len().min(take));
     let mut start = 0;
     while start < keyed.len() {
-        let parent = keyed[start].0;
+        let parent = keyed[start].parent;
         let end = keyed[start..]
             .iter()
-            .position(|k| k.0 != parent)
+            .position(|k| k.parent != parent)
             .map_or(keyed.len(), |n| start + n);
-        picks.extend(keyed[start..end].iter().skip(skip).take(take).map(|k| k.2));
+        picks.extend(
+            keyed[start..end]
+                .iter()
+                .skip(skip)
+                .take(take)
+                .map(|k| k.pick),
+        );
         start = end;
     }
     Box::new(Merged { parts, picks })
+}
+
+/// One row of a merge: its parent, its ordering values, where it is.
+struct SortRow {
+    parent: i64,
+    values: Vec<Option<SortValue>>,
+    pick: (u32, u32),
 }
 
 /// A value as the ordering compares it; `None` is NULL.
