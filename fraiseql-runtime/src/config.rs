@@ -779,6 +779,41 @@ mod tests {
     }
 
     #[test]
+    fn shards_are_part_of_the_configuration() {
+        let pg = ("DATABASE_URL", "postgres://u@primary/db");
+        assert!(config(&[pg]).unwrap().shards.urls.is_empty());
+        let c = config(&[
+            pg,
+            (
+                "DATABASE_URL_SHARDS",
+                "postgres://u@s0/db,postgres://u@s1/db",
+            ),
+            ("FRAISEQL_SHARD_RANGES", "1-100,101-"),
+        ])
+        .unwrap();
+        assert_eq!(c.shards.urls.len(), 2);
+        assert_eq!(c.shards.ranges.len(), 2);
+        let e = config(&[pg, ("DATABASE_URL_SHARDS", "postgres://u@s0/db,mysql://s1")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("DATABASE_URL_SHARDS=\"mysql://s1\" is not a database URL"),
+            "{e}"
+        );
+        let e = config(&[
+            pg,
+            ("DATABASE_URL_SHARDS", "postgres://u@s0/db"),
+            ("FRAISEQL_SHARD_RANGES", "x"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("FRAISEQL_SHARD_RANGES=\"x\" is not usable"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn log_filters_parse_or_are_refused() {
         let lookup = |value: &'static str| move |k: &str| (k == "RUST_LOG").then(|| value.into());
         assert!(log_filter(&|_: &str| None).is_ok());

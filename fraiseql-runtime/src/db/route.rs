@@ -112,6 +112,11 @@ impl<'a> RequestSessions<'a> {
         }
     }
 
+    /// The shard holding a mutation's transaction, if it runs on one.
+    pub fn pinned_shard(&self) -> Option<usize> {
+        self.pinned_shard
+    }
+
     /// The database (with its replicas and shards) the sessions come from.
     pub fn database(&self) -> &'a Database {
         self.database

@@ -103,6 +103,12 @@ pub(crate) fn load<'a>(
                     .load(node.route, ty.rows, &built.sql, &binds)
                     .await?
             }
+            // A mutation's re-read of the row it wrote: in its transaction, on its shard.
+            (Placement::ByKey | Placement::Scatter, Some(_))
+                if node.link.is_none() && sessions.pinned_shard().is_some() =>
+            {
+                shards::pinned(sessions, ty, built, binds).await?
+            }
             (Placement::ByKey, Some(router)) => {
                 shards::by_key(sessions, router, ty, built, binds, batched).await?
             }

@@ -66,6 +66,23 @@ pub(super) async fn by_key(
     Ok(concatenate(parts))
 }
 
+/// Runs a statement on the shard of a mutation's transaction only (the re-read of the row it
+/// wrote there: no other shard can have it).
+pub(super) async fn pinned(
+    sessions: &mut RequestSessions<'_>,
+    ty: &TypeModel,
+    built: &BuiltStatement,
+    binds: Vec<Bind>,
+) -> Result<Box<dyn RowSet>, LoadError> {
+    let Some(shard) = sessions.pinned_shard() else {
+        return Err(LoadError::Internal("no shard holds the transaction"));
+    };
+    let parts = sessions
+        .load_shards(ty.rows, &built.sql, &[(shard, binds)])
+        .await?;
+    Ok(concatenate(parts))
+}
+
 /// Runs a statement on every shard and merges the rows. `binds` starts with the parent keys
 /// when `batched`.
 pub(super) async fn scatter(
