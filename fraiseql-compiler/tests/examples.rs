@@ -17,6 +17,7 @@ fn generated_api_sdl_is_valid_graphql() {
     for schema in [
         "schema/blog.graphql",
         "examples/todo-app/schema/todo.graphql",
+        "examples/sharded/schema/shop.graphql",
     ] {
         let generated = compile(schema);
         if let Err(e) =

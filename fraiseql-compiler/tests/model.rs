@@ -6,7 +6,7 @@ use fraiseql_compiler::model::{Cache, CacheScope, Kind, Route, ShardStrategy};
 const TEAMS: &str = r#"
 schema @cache(maxTtl: 600, scope: PRIVATE) { query: Query }
 
-type TeamMember @shard(key: "team_id", strategy: RANGE) @primary @table {
+type TeamMember @shard(key: "id", strategy: RANGE) @primary @table {
   id: ID!
   type: String! @column(name: "type")
   displayName: String @column(name: "label", maxLength: 40) @cache(ttl: 5)
@@ -79,7 +79,8 @@ fn directives_reach_the_model() {
         Route::Replica { max_lag_ms: None }
     );
     let shard = members.shard.expect("shard");
-    assert_eq!((shard.column, shard.strategy), (3, ShardStrategy::Range));
+    // A nullable foreign key cannot be a shard key (a row without one has no shard): the id is.
+    assert_eq!((shard.column, shard.strategy), (0, ShardStrategy::Range));
     let team = &model.types[1];
     assert_eq!(team.relations[0].route, Route::Primary);
     assert_eq!(

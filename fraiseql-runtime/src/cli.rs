@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 use crate::cache::ResultCache;
 use crate::config::{self, Config};
+use crate::db::shard::{ShardMap, ShardSettings};
 use crate::db::{self, Database, DatabaseUrl, PoolSettings};
 use crate::graphql::GraphqlService;
 use crate::http::{self, AppState};
@@ -35,10 +36,12 @@ struct Cli {
 enum Command {
     /// Serve GraphQL over HTTP (the default). Configuration: DATABASE_URL, FRAISEQL_BIND,
     /// FRAISEQL_POOL_*, FRAISEQL_STATEMENT_*, DATABASE_URL_REPLICA, FRAISEQL_READS,
-    /// FRAISEQL_REPLICA_*, REDIS_URL, NATS_URL, FRAISEQL_REGION, FRAISEQL_CACHE_*,
-    /// FRAISEQL_DRAIN_S, FRAISEQL_SHUTDOWN_TIMEOUT_S, RUST_LOG (see the README).
+    /// FRAISEQL_REPLICA_*, DATABASE_URL_SHARDS, FRAISEQL_SHARD_RANGES, REDIS_URL, NATS_URL,
+    /// FRAISEQL_REGION, FRAISEQL_CACHE_*, FRAISEQL_DRAIN_S, FRAISEQL_SHUTDOWN_TIMEOUT_S, RUST_LOG
+    /// (see the README).
     Serve,
-    /// Add missing tables, columns and indexes (never drops anything; safe to re-run).
+    /// Add missing tables, columns and indexes (never drops anything; safe to re-run), on the
+    /// primary and on every shard.
     Migrate {
         /// Print the DDL instead of running it.
         #[arg(long)]
@@ -71,6 +74,16 @@ enum Command {
     },
     /// Print the API schema (SDL with the generated arguments and input types).
     PrintSchema,
+    /// Print which database holds the row of a type with this shard key (`shard-<n>`, or
+    /// `primary` for a type without @shard), as DATABASE_URL_SHARDS and FRAISEQL_SHARD_RANGES
+    /// place it.
+    ShardOf {
+        /// The GraphQL type, e.g. `User`.
+        #[arg(value_name = "TYPE")]
+        type_name: String,
+        /// The value of its shard key (an integer).
+        key: String,
+    },
 }
 
 /// Runs the command line for `model`; the whole `main` of a FraiseQL server binary.
@@ -96,6 +109,7 @@ pub fn main(model: &'static SchemaModel) -> ExitCode {
             operation.as_deref(),
             analyze,
         ),
+        Command::ShardOf { type_name, key } => shard_of(model, &type_name, &key),
         Command::Serve => with_runtime(serve(model)),
         Command::Migrate { dry_run } => with_runtime(migrate(model, dry_run)),
         Command::Seed { scale } => with_runtime(seed(model, scale)),
@@ -166,12 +180,54 @@ async fn connect(url: &DatabaseUrl, pool: &PoolSettings) -> Result<Database, Exi
     Ok(database)
 }
 
-async fn database_from_env() -> Result<Database, ExitCode> {
-    connect(&url_from_env()?, &pool_from_env()?).await
+async fn database_from_env(model: &SchemaModel) -> Result<Database, ExitCode> {
+    let url = url_from_env()?;
+    let shards = shards_from_env(model, &url)?;
+    let pool = pool_from_env()?;
+    attach_shards(connect(&url, &pool).await?, &shards, &pool).await
 }
 
 fn url_from_env() -> Result<DatabaseUrl, ExitCode> {
     config::database_url(&|name| std::env::var(name).ok()).map_err(config_error)
+}
+
+/// The shards as the environment configures them for `primary` (checked against `model`:
+/// `RANGE` types need ranges).
+fn shards_from_env(model: &SchemaModel, primary: &DatabaseUrl) -> Result<ShardSettings, ExitCode> {
+    let settings = db::shard::shard_settings(&|name| std::env::var(name).ok(), primary)
+        .map_err(config_error)?;
+    check_ranges(model, &settings)?;
+    Ok(settings)
+}
+
+fn check_ranges(model: &SchemaModel, settings: &ShardSettings) -> Result<(), ExitCode> {
+    if let Some(type_name) = ShardMap::new(settings).and_then(|m| m.missing_ranges(model)) {
+        return Err(config_error(config::ConfigError::MissingShardRanges {
+            type_name,
+        }));
+    }
+    Ok(())
+}
+
+/// `database` with its shards (`settings`), each proven to answer.
+async fn attach_shards(
+    database: Database,
+    settings: &ShardSettings,
+    pool: &PoolSettings,
+) -> Result<Database, ExitCode> {
+    let database = database
+        .with_shards(settings, pool)
+        .await
+        .map_err(|e| fail(format!("cannot set up the shards: {e}")))?;
+    if let Some(router) = database.shard_router() {
+        for (label, shard) in router.databases() {
+            shard
+                .ping(CONNECT_TIMEOUT)
+                .await
+                .map_err(|e| fail(format!("{label} does not answer: {e}")))?;
+        }
+    }
+    Ok(database)
 }
 
 /// The pool settings every command connects with (`FRAISEQL_STATEMENT_CACHE=off` matters to
@@ -217,7 +273,14 @@ async fn serve(model: &'static SchemaModel) -> ExitCode {
              PostgreSQL only; ignored for SQLite"
         );
     }
+    if let Err(code) = check_ranges(model, &config.shards) {
+        return code;
+    }
     let database = match connect(&config.database_url, &config.pool).await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    let database = match attach_shards(database, &config.shards, &config.pool).await {
         Ok(db) => db,
         Err(code) => return code,
     };
@@ -231,12 +294,17 @@ async fn serve(model: &'static SchemaModel) -> ExitCode {
         if let Err(e) = db::migrate::migrate(model, &database, false).await {
             return fail(format!("cannot migrate the new database: {e}"));
         }
-        match db::seed::seed_if_empty(model, &database, 1).await {
-            Ok(Some(report)) => tracing::info!("new database: {report}"),
-            Ok(None) => {}
-            Err(e) => return fail(format!("cannot seed the new database: {e}")),
+        if let Err(e) = db::migrate::migrate_shards(model, &database, false).await {
+            return fail(format!("cannot migrate the shards: {e}"));
         }
-    } else if let Err(drift) = db::check::check(model, &database).await {
+        if database.shard_router().is_none() {
+            match db::seed::seed_if_empty(model, &database, 1).await {
+                Ok(Some(report)) => tracing::info!("new database: {report}"),
+                Ok(None) => {}
+                Err(e) => return fail(format!("cannot seed the new database: {e}")),
+            }
+        }
+    } else if let Err(drift) = check_all(model, &database).await {
         eprintln!("error: the database does not match the schema:");
         for line in drift.to_string().lines() {
             eprintln!("  - {line}");
@@ -291,30 +359,64 @@ async fn migrate(model: &'static SchemaModel, dry_run: bool) -> ExitCode {
         Ok(pool) => pool,
         Err(code) => return code,
     };
+    let shards = match shards_from_env(model, &url) {
+        Ok(shards) => shards,
+        Err(code) => return code,
+    };
     let database = match connect(&url, &pool).await {
         Ok(db) => db,
         Err(code) => return code,
     };
-    match db::migrate::migrate(model, &database, dry_run).await {
-        Ok(statements) if statements.is_empty() => {
+    let database = match attach_shards(database, &shards, &pool).await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    let primary = match db::migrate::migrate(model, &database, dry_run).await {
+        Ok(statements) => statements,
+        Err(e) => return fail(format!("migrate failed: {e}")),
+    };
+    // `migrate` runs on every database: the primary first, then each shard.
+    let mut all = vec![(db::PRIMARY_POOL.to_string(), primary)];
+    match db::migrate::migrate_shards(model, &database, dry_run).await {
+        Ok(shards) => all.extend(shards),
+        Err(e) => return fail(format!("migrate failed on {e}")),
+    }
+    let labelled = all.len() > 1;
+    let mut applied = 0;
+    for (label, statements) in &all {
+        if labelled {
+            println!("-- {label}");
+        }
+        if statements.is_empty() {
             println!("nothing to do: the database already has every table, column and index");
-            ExitCode::SUCCESS
         }
-        Ok(statements) => {
-            for statement in &statements {
-                println!("{statement};");
-            }
-            if !dry_run {
-                eprintln!("applied {} statement(s)", statements.len());
-            }
-            ExitCode::SUCCESS
+        for statement in statements {
+            println!("{statement};");
         }
-        Err(e) => fail(format!("migrate failed: {e}")),
+        applied += statements.len();
+    }
+    if !dry_run && applied > 0 {
+        eprintln!("applied {applied} statement(s)");
+    }
+    ExitCode::SUCCESS
+}
+
+/// `check` on the primary and every shard.
+async fn check_all(model: &SchemaModel, database: &Database) -> Result<(), db::SchemaDrift> {
+    let primary = db::check::check(model, database).await;
+    let shards = db::check::check_shards(model, database).await;
+    match (primary, shards) {
+        (Ok(()), Ok(())) => Ok(()),
+        (Err(db::SchemaDrift::Differences(mut a)), Err(db::SchemaDrift::Differences(b))) => {
+            a.extend(b);
+            Err(db::SchemaDrift::Differences(a))
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
     }
 }
 
 async fn seed(model: &'static SchemaModel, scale: u32) -> ExitCode {
-    let database = match database_from_env().await {
+    let database = match database_from_env(model).await {
         Ok(db) => db,
         Err(code) => return code,
     };
@@ -344,11 +446,19 @@ async fn check(model: &'static SchemaModel) -> ExitCode {
         Ok(pool) => pool,
         Err(code) => return code,
     };
+    let shards = match shards_from_env(model, &url) {
+        Ok(shards) => shards,
+        Err(code) => return code,
+    };
     let database = match connect(&url, &pool).await {
         Ok(db) => db,
         Err(code) => return code,
     };
-    match db::check::check(model, &database).await {
+    let database = match attach_shards(database, &shards, &pool).await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    match check_all(model, &database).await {
         Ok(()) => {
             println!("ok: the database matches the schema");
             ExitCode::SUCCESS
@@ -378,6 +488,11 @@ fn explain(
         Ok(routing) => routing,
         Err(e) => return config_error(e),
     };
+    // And the shards it prints are the ones `serve` would use.
+    let shards = match shards_from_env(model, &url) {
+        Ok(shards) => ShardMap::new(&shards),
+        Err(code) => return code,
+    };
     let text = match std::fs::read_to_string(file) {
         Ok(text) => text,
         Err(e) => return fail(format!("cannot read {}: {e}", file.display())),
@@ -394,6 +509,9 @@ fn explain(
         Ok(op) => op,
         Err(e) => return fail(e.message()),
     };
+    // Coerced only when given: without them, statements a variable shapes show as built per
+    // request. `--analyze` runs the statements, so it needs them (an empty set when none).
+    let given = variables.is_some();
     let values: apollo_compiler::response::JsonMap = match variables {
         None => Default::default(),
         Some(variables) => match serde_json::from_str(variables) {
@@ -401,18 +519,22 @@ fn explain(
             Err(e) => return fail(format!("--variables is not a JSON object: {e}")),
         },
     };
-    let coerced =
+    let coerced = if given || analyze {
         match apollo_compiler::request::coerce_variable_values(&api.schema, operation, &values) {
-            Ok(coerced) => coerced,
+            Ok(coerced) => Some(coerced),
             Err(e) => return fail(format!("--variables: {}", e.message())),
-        };
+        }
+    } else {
+        None
+    };
     match OperationPlan::build(&api, &document, operation, url.dialect()) {
         Ok(plan) if analyze => with_runtime(async {
-            let database = match database_from_env().await {
+            let database = match database_from_env(model).await {
                 Ok(db) => db,
                 Err(code) => return code,
             };
-            match crate::exec::analyze::analyze(&plan, operation, &coerced, &database).await {
+            let variables = coerced.as_deref().cloned().unwrap_or_default();
+            match crate::exec::analyze::analyze(&plan, operation, &variables, &database).await {
                 Ok(statements) => {
                     print!("{}", render_analysis(&statements));
                     ExitCode::SUCCESS
@@ -421,7 +543,10 @@ fn explain(
             }
         }),
         Ok(plan) => {
-            print!("{}", plan.explain_with(routing));
+            print!(
+                "{}",
+                plan.explain_sharded(routing, shards.as_ref(), coerced.as_deref())
+            );
             ExitCode::SUCCESS
         }
         Err(errors) => {
@@ -475,6 +600,45 @@ fn render_analysis(statements: &[crate::exec::analyze::AnalyzedStatement]) -> St
         }
     }
     out
+}
+
+/// `shard-of <Type> <key>`: the database holding that row, as `serve` would place it.
+fn shard_of(model: &'static SchemaModel, type_name: &str, key: &str) -> ExitCode {
+    let url = match url_from_env() {
+        Ok(url) => url,
+        Err(code) => return code,
+    };
+    let settings = match shards_from_env(model, &url) {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    let Some((_, ty)) = model.type_named(type_name) else {
+        let names: Vec<&str> = model.types.iter().map(|t| t.name).collect();
+        return fail(format!(
+            "no type {type_name:?} in the schema; types: {}",
+            names.join(", ")
+        ));
+    };
+    let Ok(key) = key.trim().parse::<i64>() else {
+        return fail(format!("{key:?} is not a shard key (a 64-bit integer)"));
+    };
+    let Some(map) = ShardMap::new(&settings) else {
+        return config_error(format!(
+            "{} is not set: without shards every row is on the primary",
+            db::shard::SHARDS_ENV
+        ));
+    };
+    match map.shard_of(ty, key) {
+        None => {
+            println!("{}", db::PRIMARY_POOL);
+            ExitCode::SUCCESS
+        }
+        Some(Ok(shard)) => {
+            println!("shard-{shard}");
+            ExitCode::SUCCESS
+        }
+        Some(Err(e)) => fail(format!("{} {key}: {e}", ty.name)),
+    }
 }
 
 fn binary_name() -> String {

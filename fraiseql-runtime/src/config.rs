@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::db::replica::{DEFAULT_MAX_LAG, DEFAULT_PROBE_INTERVAL};
+use crate::db::shard::{shard_settings, ShardSettings};
 use crate::db::{DatabaseUrl, PoolSettings, ReadRouting, Reads, ReplicaSettings};
 
 /// Default database: the embedded SQLite file in the working directory.
@@ -30,6 +31,8 @@ pub struct Config {
     pub cache: crate::cache::CacheSettings,
     /// Request limits (`FRAISEQL_MAX_*`, see [`limits`]).
     pub limits: crate::graphql::Limits,
+    /// Shards (`DATABASE_URL_SHARDS`, `FRAISEQL_SHARD_RANGES`).
+    pub shards: ShardSettings,
 }
 
 /// A configuration value that cannot be used.
@@ -76,6 +79,20 @@ pub enum ConfigError {
     /// A result cache setting is not a value it can take.
     #[error(transparent)]
     Cache(#[from] crate::cache::CacheConfigError),
+    /// `FRAISEQL_SHARD_RANGES` cannot be used.
+    #[error("FRAISEQL_SHARD_RANGES={value:?} is not usable: {reason}")]
+    ShardRanges {
+        /// The value given.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The schema has a `RANGE`-sharded type, shards are configured, and no ranges are.
+    #[error("{type_name} is sharded by RANGE but FRAISEQL_SHARD_RANGES is not set; give one key range per shard, e.g. 1-1000000,1000001-2000000,2000001-")]
+    MissingShardRanges {
+        /// The type.
+        type_name: &'static str,
+    },
     /// `RUST_LOG` is not a tracing filter.
     #[error("RUST_LOG={value:?} is not a log filter ({reason}); use a level such as info, or directives such as warn,fraiseql_runtime=debug")]
     LogFilter {
@@ -101,6 +118,7 @@ impl Config {
             .parse()
             .map_err(|_| ConfigError::Bind(bind_text.clone()))?;
         let replicas = replica_settings(&lookup, &database_url)?;
+        let shards = shard_settings(&lookup, &database_url)?;
         Ok(Config {
             database_url,
             bind,
@@ -108,6 +126,7 @@ impl Config {
             replicas,
             cache: crate::cache::cache_settings(&lookup)?,
             limits: limits(&lookup)?,
+            shards,
         })
     }
 }
@@ -455,7 +474,7 @@ pub fn replica_settings(
 }
 
 /// The URLs of a comma-separated list, each trimmed; empty items are skipped.
-fn split_urls(text: &str) -> Vec<&str> {
+pub(crate) fn split_urls(text: &str) -> Vec<&str> {
     // `scheme://` (or `sqlite:`): a host of a multi-host URL (`h2:5433/db`) is not one.
     let starts_url = |rest: &str| {
         let rest = rest.trim_start();
@@ -952,6 +971,41 @@ mod tests {
         assert_eq!(
             e,
             "FRAISEQL_REPLICA_PROBE_MS=\"0\" is not a whole number of milliseconds from 10 to 60000"
+        );
+    }
+
+    #[test]
+    fn shards_are_part_of_the_configuration() {
+        let pg = ("DATABASE_URL", "postgres://u@primary/db");
+        assert!(config(&[pg]).unwrap().shards.urls.is_empty());
+        let c = config(&[
+            pg,
+            (
+                "DATABASE_URL_SHARDS",
+                "postgres://u@s0/db,postgres://u@s1/db",
+            ),
+            ("FRAISEQL_SHARD_RANGES", "1-100,101-"),
+        ])
+        .unwrap();
+        assert_eq!(c.shards.urls.len(), 2);
+        assert_eq!(c.shards.ranges.len(), 2);
+        let e = config(&[pg, ("DATABASE_URL_SHARDS", "postgres://u@s0/db,mysql://s1")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("DATABASE_URL_SHARDS=\"mysql://s1\" is not a database URL"),
+            "{e}"
+        );
+        let e = config(&[
+            pg,
+            ("DATABASE_URL_SHARDS", "postgres://u@s0/db"),
+            ("FRAISEQL_SHARD_RANGES", "x"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("FRAISEQL_SHARD_RANGES=\"x\" is not usable"),
+            "{e}"
         );
     }
 

@@ -9,9 +9,10 @@ use crate::naming::{did_you_mean, is_plain_identifier, is_unusable_rust_field};
 
 pub(crate) fn resolve(ctx: &mut Ctx<'_>, drafts: &mut [Draft]) {
     add_foreign_key_columns(ctx, drafts);
+    // Before relations: a relation between sharded types is checked against both shard keys.
+    shards(ctx, drafts);
     build_relations(ctx, drafts);
     indexes(ctx, drafts);
-    shards(ctx, drafts);
 }
 
 /// A many-to-one field keeps its foreign key on its own table: an existing ID column, or a
@@ -90,6 +91,10 @@ fn build_relations(ctx: &mut Ctx<'_>, drafts: &mut [Draft]) {
                     p.foreign_key, target.table.table
                 );
                 ctx.error(&owner.file, p.pos, message);
+                continue;
+            }
+            if let Some((message, hint)) = colocation(owner, target, p.list, fk, &subject) {
+                ctx.error(&owner.file, p.pos, message).hint = hint;
                 continue;
             }
             relations.push(Relation {
@@ -191,6 +196,85 @@ fn indexes(ctx: &mut Ctx<'_>, drafts: &mut [Draft]) {
     }
 }
 
+/// Why a relation between two sharded types would join rows that may live on different shards
+/// (message, hint), or `None` when it is fine. Related rows share a shard only when each side's
+/// join column is its shard key and both map keys to shards the same way: then the value they
+/// join on names one shard for both. `fk` is the foreign-key column on the side holding it
+/// (the target of a list, the owner otherwise).
+fn colocation(
+    owner: &Draft,
+    target: &Draft,
+    list: bool,
+    fk: usize,
+    subject: &str,
+) -> Option<(String, Option<String>)> {
+    let (Some(owner_shard), Some(target_shard)) = (owner.table.shard, target.table.shard) else {
+        return None;
+    };
+    let (owner_join, target_join) = if list {
+        (owner.table.key_column, fk)
+    } else {
+        (fk, target.table.key_column)
+    };
+    let column = |d: &Draft, c: usize| d.table.columns[c].name.clone();
+    let (o, t) = (&owner.table, &target.table);
+    if owner_shard.strategy != target_shard.strategy {
+        let name = |s: ShardStrategy| match s {
+            ShardStrategy::Hash => "HASH",
+            ShardStrategy::Range => "RANGE",
+        };
+        return Some((
+            format!(
+                "@relation on {subject} joins {} (@shard strategy {}) to {} (strategy {}): related \
+                 sharded types must map keys to shards the same way, or related rows land on \
+                 different shards",
+                o.name,
+                name(owner_shard.strategy),
+                t.name,
+                name(target_shard.strategy)
+            ),
+            Some(format!(
+                "give both the same strategy: {}",
+                name(owner_shard.strategy)
+            )),
+        ));
+    }
+    if owner_shard.column == owner_join && target_shard.column == target_join {
+        return None;
+    }
+    let message = format!(
+        "@relation on {subject} joins {}.{} to {}.{}, but {} is sharded by \"{}\" and {} by \"{}\": \
+         related sharded types must be sharded on the columns they join on, so that related rows \
+         share a shard",
+        o.table,
+        column(owner, owner_join),
+        t.table,
+        column(target, target_join),
+        o.name,
+        column(owner, owner_shard.column),
+        t.name,
+        column(target, target_shard.column),
+    );
+    let hint = if owner_shard.column != owner_join {
+        format!(
+            "shard {} with @shard(key: \"{}\"), or make {} a reference table (no @shard)",
+            o.name,
+            column(owner, owner_join),
+            o.name
+        )
+    } else {
+        format!(
+            "shard {} with @shard(key: \"{}\"), or make {} a reference table (no @shard)",
+            t.name,
+            column(target, target_join),
+            t.name
+        )
+    };
+    Some((message, Some(hint)))
+}
+
+/// `@shard(key:, strategy:)`: the key names a non-null ID or foreign-key column (a 64-bit
+/// integer: the hash and the ranges are defined on those).
 fn shards(ctx: &mut Ctx<'_>, drafts: &mut [Draft]) {
     for draft in drafts.iter_mut() {
         let Some(d) = draft.directives.get("shard") else {
@@ -202,7 +286,27 @@ fn shards(ctx: &mut Ctx<'_>, drafts: &mut [Draft]) {
             _ => ShardStrategy::Hash,
         };
         match draft.table.column_named(key) {
-            Some(column) => draft.table.shard = Some(Shard { column, strategy }),
+            Some(column) => {
+                let c = &draft.table.columns[column];
+                if !matches!(c.kind, Kind::Id | Kind::ForeignKey) {
+                    let message = format!(
+                        "@shard on {} names key \"{key}\", a {} column; a shard key must be the \
+                         type's ID or a foreign key (a 64-bit integer)",
+                        draft.table.name, c.graphql_type
+                    );
+                    ctx.error(&draft.file, d.pos, message);
+                } else if c.nullable {
+                    let message = format!(
+                        "@shard on {} names key \"{key}\", which may be null; a row without a \
+                         shard key has no shard",
+                        draft.table.name
+                    );
+                    ctx.error(&draft.file, d.pos, message).hint =
+                        Some("make the relation that holds it non-null".into());
+                } else {
+                    draft.table.shard = Some(Shard { column, strategy });
+                }
+            }
             None => {
                 let names = draft.table.columns.iter().map(|c| c.name.as_str());
                 let hint = did_you_mean(key, names, true);

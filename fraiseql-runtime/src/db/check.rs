@@ -15,6 +15,7 @@
 //! Extra tables and columns are ignored.
 
 use super::introspect::{self, DbColumn};
+use super::shard::Holds;
 use super::{Database, DbError};
 use crate::model::{ColumnModel, Dialect, SchemaModel};
 
@@ -41,12 +42,47 @@ impl SchemaDrift {
 
 /// `Ok` when `db` has every table and column `model` needs, with compatible types.
 pub async fn check(model: &SchemaModel, db: &Database) -> Result<(), SchemaDrift> {
+    check_holding(model, db, Holds::primary(db)).await
+}
+
+/// [`check`] on every shard of `db` (nothing without shards); each difference starts with the
+/// shard's label (`shard-1: table "posts" is missing`).
+pub async fn check_shards(model: &SchemaModel, db: &Database) -> Result<(), SchemaDrift> {
+    let Some(router) = db.shard_router() else {
+        return Ok(());
+    };
+    let mut differences = Vec::new();
+    for (label, shard) in router.databases() {
+        match check_holding(model, shard, Holds::Sharded).await {
+            Ok(()) => {}
+            Err(SchemaDrift::Differences(lines)) => {
+                differences.extend(lines.into_iter().map(|l| format!("{label}: {l}")))
+            }
+            Err(SchemaDrift::Database(e)) => {
+                return Err(SchemaDrift::Database(DbError::Other(format!(
+                    "{label}: {e}"
+                ))))
+            }
+        }
+    }
+    if differences.is_empty() {
+        Ok(())
+    } else {
+        Err(SchemaDrift::Differences(differences))
+    }
+}
+
+async fn check_holding(
+    model: &SchemaModel,
+    db: &Database,
+    holds: Holds,
+) -> Result<(), SchemaDrift> {
     let mut session = db.session().await?;
     let existing = introspect::read(&mut session).await?;
     drop(session);
     let dialect = db.dialect();
     let mut differences = Vec::new();
-    for ty in model.types {
+    for ty in model.types.iter().filter(|t| holds.table(t)) {
         let Some(columns) = existing.table(ty.table) else {
             differences.push(format!("table \"{}\" is missing", ty.table));
             continue;

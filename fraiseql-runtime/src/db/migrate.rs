@@ -1,10 +1,15 @@
 //! `migrate`: brings a database up to the model by adding what is missing — tables (referenced
 //! tables first), columns, foreign keys and indexes. It never drops or alters what exists, so
 //! running it again is a no-op; whatever it cannot fix that way, `check` reports.
+//!
+//! With shards, the primary gets the reference tables and every shard the sharded types'
+//! tables ([`Holds`]); a foreign key is declared only between tables of one database (a sharded
+//! row's reference to a reference table is not checked by either database).
 
 use std::collections::BTreeMap;
 
 use super::introspect::{self, quote, DbSchema};
+use super::shard::Holds;
 use super::{Database, DbError, Session};
 use crate::model::{ColumnModel, Dialect, RelationKind, ScalarKind, SchemaModel, TypeModel};
 
@@ -15,9 +20,38 @@ pub async fn migrate(
     db: &Database,
     dry_run: bool,
 ) -> Result<Vec<String>, DbError> {
+    migrate_holding(model, db, Holds::primary(db), dry_run).await
+}
+
+/// [`migrate`] on every shard of `db` (none without shards): `(label, statements)` per shard,
+/// in shard order. Stops at the first shard that fails (the earlier ones keep their tables:
+/// running it again adds only what is still missing).
+pub async fn migrate_shards(
+    model: &SchemaModel,
+    db: &Database,
+    dry_run: bool,
+) -> Result<Vec<(String, Vec<String>)>, DbError> {
+    let mut done = Vec::new();
+    if let Some(router) = db.shard_router() {
+        for (label, shard) in router.databases() {
+            let statements = migrate_holding(model, shard, Holds::Sharded, dry_run)
+                .await
+                .map_err(|e| DbError::Other(format!("{label}: {e}")))?;
+            done.push((label.to_string(), statements));
+        }
+    }
+    Ok(done)
+}
+
+async fn migrate_holding(
+    model: &SchemaModel,
+    db: &Database,
+    holds: Holds,
+    dry_run: bool,
+) -> Result<Vec<String>, DbError> {
     let mut session = db.session().await?;
     let existing = introspect::read(&mut session).await?;
-    let statements = plan(model, &existing, db.dialect());
+    let statements = plan(model, &existing, db.dialect(), holds);
     if !dry_run && !statements.is_empty() {
         session
             .in_transaction(async |session: &mut Session| {
@@ -32,15 +66,19 @@ pub async fn migrate(
 }
 
 /// The DDL that adds what `existing` lacks.
-fn plan(model: &SchemaModel, existing: &DbSchema, dialect: Dialect) -> Vec<String> {
+fn plan(model: &SchemaModel, existing: &DbSchema, dialect: Dialect, holds: Holds) -> Vec<String> {
     let references = foreign_keys(model);
     let mut statements = Vec::new();
     for index in creation_order(model) {
         let ty = &model.types[index];
+        if !holds.table(ty) {
+            continue;
+        }
         let fks = references.get(&index);
         let target_of = |column: &str| -> Option<&TypeModel> {
             fks.and_then(|map| map.get(column))
                 .map(|&t| &model.types[t])
+                .filter(|target| holds.table(target))
         };
         match existing.table(ty.table) {
             None => statements.push(create_table(ty, dialect, &target_of)),

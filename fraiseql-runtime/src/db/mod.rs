@@ -21,6 +21,7 @@ pub mod replica;
 mod route;
 pub mod seed;
 mod session;
+pub mod shard;
 mod sqlite;
 pub mod stats;
 mod text_rows;
@@ -216,6 +217,9 @@ pub struct Database {
     label: Arc<str>,
     /// When a statement is slow enough to log.
     slow_query: stats::SlowQueryLog,
+    /// The shards (`DATABASE_URL_SHARDS`) that hold the `@shard` types' rows; each has a
+    /// `Database` of its own.
+    shards: Option<Arc<shard::ShardRouter>>,
 }
 
 #[derive(Clone)]
@@ -255,7 +259,24 @@ impl Database {
             replicas: None,
             label: Arc::from(PRIMARY_POOL),
             slow_query: settings.slow_query,
+            shards: None,
         })
+    }
+
+    /// This database as the primary of `settings`' shards (a pool each, with `pool`'s
+    /// settings, connecting when first used). No shard URLs: this database unchanged.
+    pub async fn with_shards(
+        self,
+        settings: &shard::ShardSettings,
+        pool: &PoolSettings,
+    ) -> Result<Database, DbError> {
+        let shards = shard::ShardRouter::connect(settings, pool).await?;
+        Ok(Database { shards, ..self })
+    }
+
+    /// The shards, when configured.
+    pub fn shard_router(&self) -> Option<&shard::ShardRouter> {
+        self.shards.as_deref()
     }
 
     /// The same database under another metrics label (replicas and shards name theirs).
@@ -328,12 +349,20 @@ impl Database {
         status
     }
 
-    /// Every pool by its metrics label: [`PRIMARY_POOL`], then `replica-0`, `replica-1`, ….
+    /// Every pool by its metrics label: [`PRIMARY_POOL`], then `replica-0`, `replica-1`, …,
+    /// then `shard-0`, `shard-1`, ….
     pub fn pool_statuses(&self) -> Vec<(String, PoolStatus)> {
         let mut pools = vec![(PRIMARY_POOL.to_string(), self.pool_status())];
         if let Some(set) = self.replica_set() {
             pools.extend(
                 set.pools()
+                    .map(|(label, db)| (label.to_string(), db.pool_status())),
+            );
+        }
+        if let Some(router) = self.shard_router() {
+            pools.extend(
+                router
+                    .databases()
                     .map(|(label, db)| (label.to_string(), db.pool_status())),
             );
         }
@@ -407,6 +436,7 @@ impl Database {
             replicas: None,
             label: Arc::from(PRIMARY_POOL),
             slow_query: settings.slow_query,
+            shards: None,
         }
     }
 }

@@ -11,10 +11,15 @@
 //! then on the primary: a dead replica never fails a read. A mutation pins everything to its
 //! transaction's session on the primary.
 //!
-//! Targets are an enum so that shards can be added beside replicas: a shard is one more kind of
-//! target (its own primary and replica set), chosen from the statement's shard key.
+//! Shards are targets beside the primary and its replicas: [`RequestSessions::load_shards`] runs
+//! one statement on several shards at once, each on the request's session for that shard
+//! (taken when first needed, all missing ones concurrently). A mutation on a shard pins its
+//! transaction's session there ([`RequestSessions::pinned_to`]); reads of reference tables
+//! still go to the primary.
 
 use std::time::Duration;
+
+use futures_util::future::join_all;
 
 use super::replica::{Lsn, ReplicaSet};
 use super::{Bind, Database, DbError, Session};
@@ -28,6 +33,14 @@ pub enum Target {
     Primary,
     /// Replica `i` (its position in `DATABASE_URL_REPLICA`).
     Replica(usize),
+    /// Shard `shard` (its position in `DATABASE_URL_SHARDS`); `replica`: one of that shard's
+    /// own replicas (shards have none yet, so always `None`).
+    Shard {
+        /// The shard.
+        shard: usize,
+        /// The shard's replica, if the read goes to one.
+        replica: Option<usize>,
+    },
 }
 
 /// The sessions of one request, taken when first needed and returned to their pools when it
@@ -44,6 +57,11 @@ pub struct RequestSessions<'a> {
     replica: Option<(usize, Session)>,
     /// Replicas that failed during this request.
     failed: Vec<usize>,
+    /// One session per shard the request touched, by shard index.
+    shards: Vec<Option<Session>>,
+    /// A mutation whose transaction is on this shard (its session is in `shards`); `None`
+    /// while `pinned`: the transaction is on the primary.
+    pinned_shard: Option<usize>,
 }
 
 impl<'a> RequestSessions<'a> {
@@ -57,6 +75,8 @@ impl<'a> RequestSessions<'a> {
             primary_error: None,
             replica: None,
             failed: Vec::new(),
+            shards: Vec::new(),
+            pinned_shard: None,
         }
     }
 
@@ -67,6 +87,114 @@ impl<'a> RequestSessions<'a> {
             primary: Some(session),
             ..RequestSessions::new(database, None)
         }
+    }
+
+    /// A mutation's sessions with its transaction's `session` on `target` (the primary or a
+    /// shard): statements for that database run on it; nothing reads from replicas.
+    pub fn pinned_to(
+        database: &'a Database,
+        target: Target,
+        session: Session,
+    ) -> RequestSessions<'a> {
+        match target {
+            Target::Shard { shard, .. } => {
+                let mut shards: Vec<Option<Session>> = Vec::new();
+                shards.resize_with(shard + 1, || None);
+                shards[shard] = Some(session);
+                RequestSessions {
+                    pinned: true,
+                    shards,
+                    pinned_shard: Some(shard),
+                    ..RequestSessions::new(database, None)
+                }
+            }
+            Target::Primary | Target::Replica(_) => RequestSessions::pinned(database, session),
+        }
+    }
+
+    /// The shard holding a mutation's transaction, if it runs on one.
+    pub fn pinned_shard(&self) -> Option<usize> {
+        self.pinned_shard
+    }
+
+    /// The database (with its replicas and shards) the sessions come from.
+    pub fn database(&self) -> &'a Database {
+        self.database
+    }
+
+    /// The session holding a mutation's transaction (see [`RequestSessions::pinned_to`]).
+    pub async fn transaction(&mut self) -> Result<&mut Session, DbError> {
+        match self.pinned_shard {
+            Some(shard) => self
+                .shards
+                .get_mut(shard)
+                .and_then(Option::as_mut)
+                .ok_or_else(|| DbError::Other("the shard's transaction session is gone".into())),
+            None => self.primary().await,
+        }
+    }
+
+    /// Runs `sql` on each `(shard, binds)` of `work` (a shard at most once), all at once, and
+    /// returns their rows in `work`'s order. The first failure fails the whole read: a merge
+    /// of the shards that answered would be silently incomplete.
+    pub async fn load_shards(
+        &mut self,
+        rows: &'static dyn RowLoader,
+        sql: &str,
+        work: &[(usize, Vec<Bind>)],
+    ) -> Result<Vec<Box<dyn RowSet>>, DbError> {
+        let database = self.database;
+        let router = database
+            .shard_router()
+            .ok_or_else(|| DbError::Other("no shards are configured".into()))?;
+        if self.shards.len() < router.count() {
+            self.shards.resize_with(router.count(), || None);
+        }
+        let missing: Vec<usize> = work
+            .iter()
+            .map(|(shard, _)| *shard)
+            .filter(|&shard| matches!(self.shards.get(shard), Some(None)))
+            .collect();
+        if !missing.is_empty() {
+            let taken = join_all(missing.iter().map(|&shard| async move {
+                match router.database(shard) {
+                    Some(db) => db.session().await,
+                    None => Err(DbError::Other(format!("no shard {shard}"))),
+                }
+            }))
+            .await;
+            let mut first_error = None;
+            for (shard, result) in missing.into_iter().zip(taken) {
+                match result {
+                    Ok(session) => self.shards[shard] = Some(session),
+                    Err(error) => {
+                        tracing::error!(shard, %error, "no database session on a shard");
+                        first_error.get_or_insert(error);
+                    }
+                }
+            }
+            if let Some(error) = first_error {
+                return Err(error);
+            }
+        }
+        let mut slots: Vec<Option<&mut Session>> =
+            self.shards.iter_mut().map(Option::as_mut).collect();
+        let mut runs = Vec::with_capacity(work.len());
+        for (shard, binds) in work {
+            let Some(session) = slots.get_mut(*shard).and_then(Option::take) else {
+                return Err(DbError::Other(format!(
+                    "shard {shard} is missing or named twice in one read"
+                )));
+            };
+            let shard = *shard;
+            runs.push(async move {
+                session.load(rows, sql, binds).await.map_err(|error| {
+                    tracing::error!(shard, %error, "a read failed on a shard");
+                    error
+                })
+            });
+        }
+        join_all(runs).await.into_iter().collect()
     }
 
     /// The primary's session, taken now if not yet.

@@ -57,6 +57,7 @@ impl From<LoadError> for AnalyzeError {
         match error {
             LoadError::Input(message) => AnalyzeError::Input(message),
             LoadError::Database(e) => AnalyzeError::Database(e),
+            LoadError::Internal(message) => AnalyzeError::Input(message.to_string()),
         }
     }
 }

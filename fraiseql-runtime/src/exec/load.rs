@@ -2,7 +2,8 @@
 //! rows of this level (their keys bound as one array), recursively. Statements per request =
 //! one per root field + one per relation field per level, whatever the number of parents.
 //! Each statement runs where its node's route sends it ([`RequestSessions::load`]: the primary,
-//! or a replica).
+//! or a replica), or, for a sharded type with shards configured, where its placement sends it
+//! (`shards.rs`: the shards holding its keys, or every shard with the rows merged).
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -15,9 +16,12 @@ use futures_util::FutureExt;
 use crate::db::{Bind, DbError, RequestSessions};
 use crate::model::{Dialect, SchemaModel};
 use crate::plan::{
-    build_per_request, resolve_binds, BuiltStatement, FetchNode, OrderKey, OutputField, Statement,
+    build_per_request, resolve_binds, BuiltStatement, FetchNode, OrderKey, OutputField, Placement,
+    Statement,
 };
 use crate::row::RowSet;
+
+use super::shards;
 
 /// Why a node could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +32,9 @@ pub(crate) enum LoadError {
     /// The database failed.
     #[error(transparent)]
     Database(#[from] DbError),
+    /// A plan and its execution disagree (a bug, never the client's doing).
+    #[error("internal error: {0}")]
+    Internal(&'static str),
 }
 
 /// A node's rows and, per relation output field, its loaded children.
@@ -75,11 +82,29 @@ pub(crate) fn load<'a>(
     parent_keys: Option<Vec<i64>>,
 ) -> BoxFuture<'a, Result<Loaded, LoadError>> {
     async move {
+        let batched = parent_keys.is_some();
         let (built, binds) = statement(ctx, node, parent_keys)?;
         let ty = &ctx.model.types[node.type_index];
-        let rows = sessions
-            .load(node.route, ty.rows, &built.sql, &binds)
-            .await?;
+        let database = sessions.database();
+        let rows = match (node.placement, database.shard_router()) {
+            (Placement::Primary, _) | (_, None) => {
+                sessions
+                    .load(node.route, ty.rows, &built.sql, &binds)
+                    .await?
+            }
+            // A mutation's re-read of the row it wrote: in its transaction, on its shard.
+            (Placement::ByKey | Placement::Scatter, Some(_))
+                if node.link.is_none() && sessions.pinned_shard().is_some() =>
+            {
+                shards::pinned(sessions, ty, &built, binds).await?
+            }
+            (Placement::ByKey, Some(router)) => {
+                shards::by_key(sessions, router, ty, &built, binds, batched).await?
+            }
+            (Placement::Scatter, Some(router)) => {
+                shards::scatter(sessions, router, ty, &built, binds, batched).await?
+            }
+        };
         complete(sessions, ctx, node, rows, built.order.clone()).await
     }
     .boxed()
@@ -203,7 +228,7 @@ fn group(loaded: Loaded) -> Children {
 }
 
 /// The rows of a statement that did not need to run.
-struct NoRows;
+pub(super) struct NoRows;
 
 impl RowSet for NoRows {
     fn len(&self) -> usize {

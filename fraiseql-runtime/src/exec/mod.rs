@@ -12,6 +12,7 @@ pub mod analyze;
 mod custom;
 mod load;
 mod mutate;
+mod shards;
 mod write;
 
 use apollo_compiler::executable::Operation;
@@ -424,7 +425,7 @@ impl Run<'_> {
                 ..
             } => custom::run(self, sessions, *resolver, field, node).await,
             RootKind::Write { write, node } => {
-                mutate::write(self, sessions, write, node.as_deref()).await
+                mutate::write(self, sessions, write, node.as_deref(), None).await
             }
             RootKind::Typename | RootKind::Introspection => {
                 Err(RootFailure::new("internal error", "INTERNAL_SERVER_ERROR"))
@@ -439,6 +440,10 @@ pub(crate) fn failure(error: &LoadError, path: &str) -> RootFailure {
         LoadError::Database(e) => {
             tracing::error!(error = %e, path, "statement failed");
             RootFailure::from_db(e)
+        }
+        LoadError::Internal(what) => {
+            tracing::error!(what, path, "plan and execution disagree");
+            RootFailure::new("internal error", "INTERNAL_SERVER_ERROR")
         }
     }
 }

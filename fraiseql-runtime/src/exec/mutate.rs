@@ -11,11 +11,23 @@
 //! With read replicas configured, a committed mutation reads the primary's WAL insert position
 //! on the same connection: the consistency token a client sends back so that its next reads
 //! see this write (`db/replica/lsn.rs`).
+//!
+//! With shards, the transaction runs where the document writes (`targets`): the primary for
+//! reference tables, else the one shard its shard keys name. Rows of sharded types get their
+//! id from the server before the INSERT. A document that would write to two databases is
+//! refused before any SQL runs (no transaction spans databases), and so is a write whose
+//! shard cannot be known from its arguments.
 
 use super::{failure, load, RootFailure, RootResults, RootValue, Run, Written};
-use crate::db::{ConstraintKind, DbError, Lsn, RequestSessions, Session};
+use crate::db::shard::next_id;
+use crate::db::{ConstraintKind, DbError, Lsn, RequestSessions, Session, Target};
 use crate::model::TypeModel;
 use crate::plan::{FetchNode, RootKind, VariableScope, WriteKind, WritePlan};
+
+/// A mutation lacks what says which shard it writes to.
+const SHARD_KEY_MISSING: &str = "SHARD_KEY_MISSING";
+/// A mutation document writes to more than one database.
+const CROSS_SHARD_WRITE: &str = "CROSS_SHARD_WRITE";
 
 /// The primary's WAL insert position: at or past the end of the commit record just written
 /// (the write position may not be, with `synchronous_commit = off`).
@@ -104,11 +116,15 @@ async fn attempt(run: &Run<'_>) -> Attempt {
     else {
         return Attempt::Committed(results, None);
     };
-    let session = match begin(run).await {
+    let Placed { target, ids } = match targets(run) {
+        Ok(placed) => placed,
+        Err((index, failure)) => return Attempt::failed(roots.len(), index, failure),
+    };
+    let session = match begin(run, target).await {
         Ok(session) => session,
         Err(e) => return Attempt::failed(roots.len(), first, RootFailure::from_db(&e)),
     };
-    let mut sessions = RequestSessions::pinned(run.database, session);
+    let mut sessions = RequestSessions::pinned_to(run.database, target, session);
     for (index, root) in roots.iter().enumerate() {
         if !root.kind.uses_database() || !root.inclusion.holds(run.ctx.variables) {
             continue;
@@ -126,10 +142,16 @@ async fn attempt(run: &Run<'_>) -> Attempt {
                 });
             }
         }
-        match run.root(&mut sessions, root).await {
+        let result = match &root.kind {
+            RootKind::Write { write: plan, node } => {
+                write(run, &mut sessions, plan, node.as_deref(), ids[index]).await
+            }
+            _ => run.root(&mut sessions, root).await,
+        };
+        match result {
             Ok(value) => results[index] = Some(Ok(value)),
             Err(failure) => {
-                let rolled_back = match sessions.primary().await {
+                let rolled_back = match sessions.transaction().await {
                     Ok(session) => session.rollback().await,
                     Err(e) => Err(e),
                 };
@@ -140,7 +162,7 @@ async fn attempt(run: &Run<'_>) -> Attempt {
             }
         }
     }
-    let session = match sessions.primary().await {
+    let session = match sessions.transaction().await {
         Ok(session) => session,
         Err(e) => return Attempt::failed(roots.len(), first, RootFailure::from_db(&e)),
     };
@@ -148,11 +170,180 @@ async fn attempt(run: &Run<'_>) -> Attempt {
         tracing::error!(error = %e, "commit failed");
         return Attempt::failed(roots.len(), first, RootFailure::from_db(&e));
     }
-    let token = match run.database.replica_set() {
-        Some(_) => wal_position(session).await,
-        None => None,
+    let token = match (target, run.database.replica_set()) {
+        (Target::Primary, Some(_)) => wal_position(session).await,
+        _ => None,
     };
     Attempt::Committed(results, token)
+}
+
+/// Where a mutation document's transaction runs.
+struct Placed {
+    target: Target,
+    /// Per root, the id the server assigns to the row it inserts (rows of sharded types).
+    ids: Vec<Option<i64>>,
+}
+
+/// Where the document's transaction runs and the ids it inserts; or the root that cannot run,
+/// and why.
+fn targets(run: &Run<'_>) -> Result<Placed, (usize, RootFailure)> {
+    let model = run.ctx.model;
+    let router = run.database.shard_router();
+    let scope = VariableScope {
+        definitions: &run.ctx.operation.variables,
+        values: Some(run.ctx.variables),
+    };
+    let roots = &run.plan.roots;
+    let mut ids = vec![None; roots.len()];
+    let mut chosen: Option<(Target, usize)> = None;
+    for (index, root) in roots.iter().enumerate() {
+        if !root.kind.uses_database() || !root.inclusion.holds(run.ctx.variables) {
+            continue;
+        }
+        let target = match &root.kind {
+            RootKind::Write { write, .. } => {
+                let ty = &model.types[write.type_index];
+                if ty.shard.is_some() && write.kind == WriteKind::Insert {
+                    ids[index] = Some(next_id());
+                }
+                match router {
+                    Some(router) => write_target(router, ty, write, ids[index], scope)
+                        .map_err(|failure| (index, failure))?,
+                    None => Target::Primary,
+                }
+            }
+            RootKind::Custom { field, .. } => {
+                let writes = model
+                    .mutation_field(field.name.as_str())
+                    .map_or(&[][..], |m| m.writes);
+                let sharded = writes
+                    .iter()
+                    .map(|&t| &model.types[t])
+                    .find(|t| t.shard.is_some());
+                match (router, sharded) {
+                    (Some(_), Some(ty)) => {
+                        return Err((
+                            index,
+                            RootFailure::new(
+                                format!(
+                                    "`{}` writes {}, a sharded type; custom mutations run on the \
+                                     primary and cannot write to shards",
+                                    field.name, ty.name
+                                ),
+                                SHARD_KEY_MISSING,
+                            ),
+                        ))
+                    }
+                    _ => Target::Primary,
+                }
+            }
+            _ => Target::Primary,
+        };
+        match chosen {
+            None => chosen = Some((target, index)),
+            Some((first, first_index)) if first != target => {
+                let name = |i: usize| roots[i].key.to_string();
+                return Err((
+                    index,
+                    RootFailure::new(
+                        format!(
+                            "this document writes to {} (`{}`) and to {} (`{}`); a mutation \
+                             document runs in one transaction on one database, and no transaction \
+                             spans shards: send these fields in separate requests",
+                            describe(first),
+                            name(first_index),
+                            describe(target),
+                            name(index)
+                        ),
+                        CROSS_SHARD_WRITE,
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(Placed {
+        target: chosen.map_or(Target::Primary, |(t, _)| t),
+        ids,
+    })
+}
+
+/// The database a generated mutation of `ty` writes to.
+fn write_target(
+    router: &crate::db::shard::ShardRouter,
+    ty: &TypeModel,
+    write: &WritePlan,
+    id: Option<i64>,
+    scope: VariableScope<'_>,
+) -> Result<Target, RootFailure> {
+    let Some(shard) = ty.shard else {
+        return Ok(Target::Primary);
+    };
+    let invalid = |e: crate::plan::WriteInputError| RootFailure {
+        field: Some(e.field.clone()),
+        ..RootFailure::new(format!("`{}` {}", e.field, e.message), "INVALID_INPUT")
+    };
+    let key_column = &ty.columns[shard.column];
+    let key = if shard.column == ty.key_column {
+        match write.kind {
+            WriteKind::Insert => id,
+            WriteKind::Update | WriteKind::Delete => {
+                Some(write.id_argument(scope).map_err(invalid)?)
+            }
+        }
+    } else {
+        match write.kind {
+            WriteKind::Insert => write.input_key(ty, shard.column, scope).map_err(invalid)?,
+            WriteKind::Update | WriteKind::Delete => {
+                return Err(RootFailure::new(
+                    format!(
+                        "`{}` cannot be routed: {} rows are placed on shards by {}, which an {} by \
+                         id does not give; only types sharded by their own id are changed by id",
+                        write.field.name,
+                        ty.name,
+                        key_column.name,
+                        if write.kind == WriteKind::Update {
+                            "update"
+                        } else {
+                            "delete"
+                        },
+                    ),
+                    SHARD_KEY_MISSING,
+                ))
+            }
+        }
+    };
+    let Some(key) = key else {
+        let field = key_column.input.unwrap_or(key_column.name);
+        return Err(RootFailure {
+            field: Some(format!("input.{field}")),
+            ..RootFailure::new(
+                format!(
+                    "`input.{field}` is required: {} rows are placed on shards by {}",
+                    ty.name, key_column.name
+                ),
+                SHARD_KEY_MISSING,
+            )
+        });
+    };
+    match router.map().shard_of(ty, key) {
+        Some(Ok(shard)) => Ok(Target::Shard {
+            shard,
+            replica: None,
+        }),
+        Some(Err(error)) => Err(RootFailure::new(
+            format!("{} {key} cannot be placed: {error}", ty.name),
+            "INVALID_INPUT",
+        )),
+        None => Ok(Target::Primary),
+    }
+}
+
+fn describe(target: Target) -> String {
+    match target {
+        Target::Shard { shard, .. } => format!("shard {shard}"),
+        Target::Primary | Target::Replica(_) => "the primary".into(),
+    }
 }
 
 /// The primary's WAL position after a commit; `None` (logged) when it cannot be read: the write
@@ -175,8 +366,16 @@ async fn wal_position(session: &mut Session) -> Option<Lsn> {
     }
 }
 
-async fn begin(run: &Run<'_>) -> Result<Session, DbError> {
-    let mut session = run.database.session().await?;
+async fn begin(run: &Run<'_>, target: Target) -> Result<Session, DbError> {
+    let database = match target {
+        Target::Shard { shard, .. } => run
+            .database
+            .shard_router()
+            .and_then(|router| router.database(shard))
+            .ok_or_else(|| DbError::Other(format!("no shard {shard}")))?,
+        Target::Primary | Target::Replica(_) => run.database,
+    };
+    let mut session = database.session().await?;
     session.begin().await?;
     Ok(session)
 }
@@ -187,6 +386,7 @@ pub(super) async fn write(
     sessions: &mut RequestSessions<'_>,
     write: &WritePlan,
     node: Option<&FetchNode>,
+    id: Option<i64>,
 ) -> Result<RootValue, RootFailure> {
     let model = run.ctx.model;
     let ty = &model.types[write.type_index];
@@ -195,13 +395,13 @@ pub(super) async fn write(
         values: Some(run.ctx.variables),
     };
     let statement = write
-        .statement(model, run.ctx.dialect, scope)
+        .statement(model, run.ctx.dialect, scope, id)
         .map_err(|e| RootFailure {
             field: Some(e.field.clone()),
             ..RootFailure::new(format!("`{}` {}", e.field, e.message), "INVALID_INPUT")
         })?;
     let session = sessions
-        .primary()
+        .transaction()
         .await
         .map_err(|e| RootFailure::from_db(&e))?;
     let keys = session

@@ -1,14 +1,31 @@
 //! `explain`: what a document will run — each statement in execution order with its route,
-//! cache policy and bound parameters — without touching a database.
+//! cache policy and bound parameters, and with shards which shards it touches — without
+//! touching a database.
 
 use std::fmt::Write;
 
+use apollo_compiler::response::JsonMap;
+
+use super::shards::{Reach, ShardNotes};
 use super::{BindSource, FetchNode, OperationPlan, OutputField, RootKind, Statement};
+use crate::db::shard::ShardMap;
 use crate::db::{ReadRouting, Reads};
 use crate::model::{CachePolicy, CacheScope, Dialect, RelationKind, Route};
 
 /// Renders the plan as text, with routes as `routing` resolves them.
 pub(crate) fn render(plan: &OperationPlan, routing: ReadRouting) -> String {
+    render_sharded(plan, routing, None, None)
+}
+
+/// Renders the plan as text, with routes as `routing` resolves them and the shards each
+/// statement touches under `shards` (keys resolved from the document and `variables`).
+pub(crate) fn render_sharded(
+    plan: &OperationPlan,
+    routing: ReadRouting,
+    shards: Option<&ShardMap>,
+    variables: Option<&JsonMap>,
+) -> String {
+    let mut notes = ShardNotes::new(plan.model, shards, variables);
     let mut out = String::new();
     let name = plan.operation_name.as_deref().unwrap_or("(anonymous)");
     let dialect = match plan.dialect {
@@ -21,7 +38,13 @@ pub(crate) fn render(plan: &OperationPlan, routing: ReadRouting) -> String {
         "{operation} {name}: {} SQL statement(s) on {dialect}",
         plan.statement_count()
     );
-    if plan.mutation {
+    if plan.mutation && shards.is_some() {
+        let _ = writeln!(
+            out,
+            "one transaction on one database (the primary for reference tables, else the one shard \
+             the written keys name); fields run in order, and any failure rolls back all"
+        );
+    } else if plan.mutation {
         let _ = writeln!(
             out,
             "one transaction on the primary; fields run in order, and any failure rolls back all"
@@ -35,9 +58,16 @@ pub(crate) fn render(plan: &OperationPlan, routing: ReadRouting) -> String {
             RootKind::Introspection => {
                 let _ = writeln!(out, "\n{}: schema introspection (no SQL)", root.key);
             }
-            RootKind::Fetch { node, .. } => {
-                node_text(&mut out, plan, routing, node, &mut n, &mut policies)
-            }
+            RootKind::Fetch { node, .. } => node_text(
+                &mut out,
+                plan,
+                routing,
+                node,
+                &mut n,
+                &mut policies,
+                &mut notes,
+                None,
+            ),
             RootKind::Write { write, node } => {
                 n += 1;
                 let ty = &plan.model.types[write.type_index];
@@ -46,14 +76,28 @@ pub(crate) fn render(plan: &OperationPlan, routing: ReadRouting) -> String {
                     super::WriteKind::Update => "UPDATE",
                     super::WriteKind::Delete => "DELETE FROM",
                 };
+                let (reach, text) = notes.write(write);
+                let route = match text {
+                    Some(text) => format!("shards: {text}"),
+                    None => "route: primary".into(),
+                };
                 let _ = writeln!(
                     out,
-                    "\n#{n} {}  ({verb} \"{}\", built per request from the arguments)\n   route: primary",
+                    "\n#{n} {}  ({verb} \"{}\", built per request from the arguments)\n   {route}",
                     root.key, ty.table
                 );
                 policies.push(None);
                 if let Some(node) = node {
-                    node_text(&mut out, plan, routing, node, &mut n, &mut policies);
+                    node_text(
+                        &mut out,
+                        plan,
+                        routing,
+                        node,
+                        &mut n,
+                        &mut policies,
+                        &mut notes,
+                        Some(reach),
+                    );
                 }
             }
             RootKind::Custom { node, .. } => {
@@ -66,11 +110,23 @@ pub(crate) fn render(plan: &OperationPlan, routing: ReadRouting) -> String {
                 policies.push(node.cache);
                 for field in &node.fields {
                     if let OutputField::Relation { node: child, .. } = field {
-                        node_text(&mut out, plan, routing, child, &mut n, &mut policies);
+                        node_text(
+                            &mut out,
+                            plan,
+                            routing,
+                            child,
+                            &mut n,
+                            &mut policies,
+                            &mut notes,
+                            Some(Reach::Primary),
+                        );
                     }
                 }
             }
         }
+    }
+    if let Some(summary) = notes.summary() {
+        let _ = writeln!(out, "\nshards touched: {summary}");
     }
     let _ = writeln!(
         out,
@@ -80,6 +136,7 @@ pub(crate) fn render(plan: &OperationPlan, routing: ReadRouting) -> String {
     out
 }
 
+#[allow(clippy::too_many_arguments)] // the renderer's state, passed down the recursion
 fn node_text(
     out: &mut String,
     plan: &OperationPlan,
@@ -87,6 +144,8 @@ fn node_text(
     node: &FetchNode,
     n: &mut usize,
     policies: &mut Vec<Option<CachePolicy>>,
+    notes: &mut ShardNotes<'_>,
+    parent: Option<Reach>,
 ) {
     *n += 1;
     let ty = &plan.model.types[node.type_index];
@@ -110,13 +169,17 @@ fn node_text(
             format!("\n   batched: one statement for all parents, keyed by each parent's {parent_column} ($1)")
         }
     };
+    let (reach, shard_text) = notes.node(node, parent);
+    let route = match shard_text {
+        Some(text) => format!("shards: {text}"),
+        None => format!("route: {}", route_text(node.route, routing)),
+    };
     let _ = writeln!(
         out,
-        "\n#{n} {}  ({} rows from \"{}\")\n   route: {}\n   cache: {}{batching}",
+        "\n#{n} {}  ({} rows from \"{}\")\n   {route}\n   cache: {}{batching}",
         node.path,
         ty.name,
         ty.table,
-        route_text(node.route, routing),
         policy_text(node.cache),
     );
     match &node.statement {
@@ -136,7 +199,16 @@ fn node_text(
     }
     for field in &node.fields {
         if let OutputField::Relation { node: child, .. } = field {
-            node_text(out, plan, routing, child, n, policies);
+            node_text(
+                out,
+                plan,
+                routing,
+                child,
+                n,
+                policies,
+                notes,
+                Some(reach.clone()),
+            );
         }
     }
 }

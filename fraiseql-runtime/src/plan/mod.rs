@@ -7,6 +7,7 @@ mod collect;
 mod cursor;
 mod explain;
 mod input;
+mod shards;
 mod sql;
 mod write;
 
@@ -19,7 +20,7 @@ pub(crate) use collect::Inclusion;
 pub(crate) use cursor::write as write_cursor;
 pub(crate) use input::{PlanInputError, VariableScope};
 pub(crate) use sql::{resolve_binds, BindSource, BuiltStatement, OrderKey};
-pub(crate) use write::{ast_to_json, WriteKind, WritePlan};
+pub(crate) use write::{ast_to_json, WriteInputError, WriteKind, WritePlan};
 
 use crate::model::{
     CachePolicy, Dialect, MutationKind, RelationKind, ResolverFn, Returns, RootFieldKind, Route,
@@ -106,6 +107,24 @@ pub(crate) struct FetchNode {
     pub cache: Option<CachePolicy>,
     /// How rows attach to their parents (relations only).
     pub link: Option<RelationLink>,
+    /// Which database(s) hold the rows: the primary, or the shards.
+    pub placement: Placement,
+}
+
+/// Where a statement's rows are, when shards are configured (without shards every statement
+/// runs on the primary, whatever this says).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// A type without `@shard` (a reference table): the primary (and its replicas, by route).
+    Primary,
+    /// The keys the statement is bound to (`$1` of a batch, the `id` of a lookup) are the
+    /// type's shard key: each key's rows are on its shard, so each shard that holds one of the
+    /// keys runs the statement for its keys only.
+    ByKey,
+    /// Anything else on a sharded type (a list, a lookup by a key that is not the shard key):
+    /// every shard runs it, in parallel, and the rows are merged by the ordering, with
+    /// `offset`/`limit` applied after the merge.
+    Scatter,
 }
 
 /// The SQL of a node.
@@ -248,6 +267,18 @@ impl OperationPlan {
         explain::render(self, routing)
     }
 
+    /// `explain` with routes as `routing` resolves them and, when `shards` are configured,
+    /// which shards each statement and the whole document touch (exactly, for keys the
+    /// document or `variables` give).
+    pub fn explain_sharded(
+        &self,
+        routing: crate::db::ReadRouting,
+        shards: Option<&crate::db::shard::ShardMap>,
+        variables: Option<&JsonMap>,
+    ) -> String {
+        explain::render_sharded(self, routing, shards, variables)
+    }
+
     /// Number of statements the plan runs when every conditional field is included.
     pub fn statement_count(&self) -> usize {
         fn count(node: &FetchNode) -> usize {
@@ -301,6 +332,11 @@ impl Planner<'_> {
         if let RootFieldKind::Custom(returns) = root.kind {
             return self.custom(collected, root.resolver, returns, root.target, route, cache);
         }
+        let key_column = ty.key_column;
+        let placement = match root.kind {
+            RootFieldKind::Lookup => placement_of(ty, Some(key_column)),
+            _ => placement_of(ty, None),
+        };
         let node = self.node(
             collected,
             root.target,
@@ -311,6 +347,7 @@ impl Planner<'_> {
             cache,
             None,
             true,
+            placement,
         )?;
         Ok(RootKind::Fetch {
             node: Box::new(node),
@@ -397,16 +434,18 @@ impl Planner<'_> {
         route: Route,
         cache: Option<CachePolicy>,
     ) -> Result<FetchNode, Box<GraphQLError>> {
+        let ty = &self.model.types[target];
         self.node(
             collected,
             target,
-            self.model.types[target].by_keys.get(self.dialect),
+            ty.by_keys.get(self.dialect),
             2,
             collected.key.to_string(),
             route,
             cache,
             None,
             false,
+            placement_of(ty, Some(ty.key_column)),
         )
     }
 
@@ -422,6 +461,7 @@ impl Planner<'_> {
         cache: Option<CachePolicy>,
         link: Option<RelationLink>,
         own_arguments: bool,
+        placement: Placement,
     ) -> Result<FetchNode, Box<GraphQLError>> {
         let ty: &TypeModel = &self.model.types[type_index];
         let mut selected = vec![false; ty.columns.len()];
@@ -453,6 +493,16 @@ impl Planner<'_> {
                     resolve_route(relation.route, target.route, route)
                 };
                 let child_cache = relation.cache.or(target.cache).or(self.model.default_cache);
+                // The column the batch binds the parent keys to, on the child's table.
+                let bound_column = match relation.kind {
+                    RelationKind::HasMany => target
+                        .columns
+                        .iter()
+                        .position(|c| c.name == relation.foreign_key),
+                    RelationKind::BelongsTo => Some(target.key_column),
+                };
+                let child_placement =
+                    placement_of(target, Some(bound_column.unwrap_or(usize::MAX)));
                 let child = self.node(
                     &sub,
                     relation.target,
@@ -467,6 +517,7 @@ impl Planner<'_> {
                         nullable: relation.nullable,
                     }),
                     true,
+                    child_placement,
                 )?;
                 fields.push(OutputField::Relation {
                     key,
@@ -480,8 +531,9 @@ impl Planner<'_> {
                 ));
             }
         }
-        if wants_cursor {
-            // The ordering (and so the cursor's columns) may be chosen per request.
+        if wants_cursor || placement == Placement::Scatter {
+            // The ordering (and so the cursor's columns, and the columns the rows of several
+            // shards are merged by) may be chosen per request.
             selected.iter_mut().for_each(|s| *s = true);
         }
         let columns_sql = columns_sql(ty, &selected, self.dialect);
@@ -523,6 +575,7 @@ impl Planner<'_> {
             route,
             cache,
             link,
+            placement,
         })
     }
 
@@ -562,6 +615,16 @@ fn columns_sql(ty: &TypeModel, selected: &[bool], dialect: Dialect) -> String {
         }
     }
     sql
+}
+
+/// Where the rows of `ty` are read from by a statement bound to `bound_column`'s values (`None`:
+/// a list, bound to no key).
+fn placement_of(ty: &TypeModel, bound_column: Option<usize>) -> Placement {
+    match ty.shard {
+        None => Placement::Primary,
+        Some(shard) if bound_column == Some(shard.column) => Placement::ByKey,
+        Some(_) => Placement::Scatter,
+    }
 }
 
 /// A field's route: its own, else its type's, else its parent's (`Inherit` up to the root:

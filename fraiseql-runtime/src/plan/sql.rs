@@ -40,6 +40,12 @@ pub(crate) struct BuiltStatement {
     pub sql: String,
     pub binds: Vec<BindSource>,
     pub order: Vec<OrderKey>,
+    /// Positions in `binds` of the `limit`, `offset` and `id` values, for a statement sent to
+    /// several shards (each returns `offset + limit` rows from offset 0; the merge skips and
+    /// takes) and for a lookup routed by its key.
+    pub limit_bind: Option<usize>,
+    pub offset_bind: Option<usize>,
+    pub key_bind: Option<usize>,
 }
 
 /// What a statement is built from.
@@ -82,6 +88,7 @@ pub(crate) fn build_statement(
     let mut sql = String::with_capacity(spec.template.len() + spec.columns_sql.len() + 64);
     let mut limit_ph: Option<String> = None;
     let mut offset_ph: Option<String> = None;
+    let (mut limit_bind, mut offset_bind, mut key_bind) = (None, None, None);
     let mut rest = spec.template;
     while let Some(start) = rest.find('{') {
         let Some(len) = rest[start..].find('}') else {
@@ -112,6 +119,7 @@ pub(crate) fn build_statement(
                     Some(ph) => ph.clone(),
                     None => {
                         let source = w.count_source(arg("limit"), "limit")?;
+                        limit_bind = Some(w.binds.len());
                         let ph = w.push(source);
                         limit_ph = Some(ph.clone());
                         ph
@@ -124,6 +132,7 @@ pub(crate) fn build_statement(
                     Some(ph) => ph.clone(),
                     None => {
                         let source = w.count_source(arg("offset"), "offset")?;
+                        offset_bind = Some(w.binds.len());
                         let ph = w.push(source);
                         offset_ph = Some(ph.clone());
                         ph
@@ -136,6 +145,7 @@ pub(crate) fn build_statement(
                 let source = w
                     .scalar_source(arg("id"), kind)
                     .map_err(|e| e.in_context("argument `id`"))?;
+                key_bind = Some(w.binds.len());
                 let ph = w.push(source);
                 sql.push_str(&ph);
             }
@@ -152,6 +162,9 @@ pub(crate) fn build_statement(
         sql,
         binds: w.binds,
         order,
+        limit_bind,
+        offset_bind,
+        key_bind,
     })
 }
 
@@ -172,6 +185,24 @@ impl Writer<'_, '_> {
 
     fn column_ref(&self, column: usize) -> String {
         format!("t.\"{}\"", self.spec.ty.columns[column].name)
+    }
+
+    /// The column as an ordering compares it. Rows of a sharded type may be merged from
+    /// several shards by the server, which compares text byte by byte; PostgreSQL compares it by
+    /// the database's collation unless told `COLLATE "C"` (byte order, as SQLite's default).
+    /// So sharded types order text that way everywhere (with or without shards configured), and
+    /// the keyset predicates of `after` compare the same way as the ordering.
+    fn sort_ref(&self, column: usize) -> String {
+        let col = self.column_ref(column);
+        let text = matches!(
+            self.spec.ty.columns[column].kind,
+            ScalarKind::String | ScalarKind::Enum(_)
+        );
+        if text && self.spec.ty.shard.is_some() && self.spec.dialect == Dialect::Postgres {
+            format!("{col} COLLATE \"C\"")
+        } else {
+            col
+        }
     }
 
     /// A placeholder for one scalar, cast where PostgreSQL needs it.
@@ -428,7 +459,7 @@ impl Writer<'_, '_> {
     fn order_sql(&self, keys: &[OrderKey]) -> String {
         let mut parts = Vec::with_capacity(keys.len());
         for key in keys {
-            let col = self.column_ref(key.column);
+            let col = self.sort_ref(key.column);
             let nullable = self.spec.ty.columns[key.column].nullable;
             // NULLs sort as the largest value on both dialects (PostgreSQL's default; SQLite's
             // is the opposite), so keyset predicates below can rely on it.
@@ -493,7 +524,7 @@ impl Writer<'_, '_> {
         key: OrderKey,
         value: &Option<Bind>,
     ) -> Result<Option<String>, PlanInputError> {
-        let col = self.column_ref(key.column);
+        let col = self.sort_ref(key.column);
         let nullable = self.spec.ty.columns[key.column].nullable;
         let kind = self.spec.ty.columns[key.column].kind;
         Ok(match (key.descending, value) {

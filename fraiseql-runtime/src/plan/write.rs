@@ -56,27 +56,72 @@ impl WriteInputError {
 }
 
 impl WritePlan {
-    /// The statement for this request's argument values.
+    /// An argument's value (variables resolved); absent when not given.
+    fn argument<'s>(&'s self, name: &str, scope: VariableScope<'s>) -> Input<'s> {
+        let input = self
+            .field
+            .specified_argument_by_name(name)
+            .map(|v| Input::Ast(v))
+            .unwrap_or(Input::Absent);
+        scope.resolve(input).unwrap_or(Input::Absent)
+    }
+
+    /// The `id` argument of an update or delete.
+    pub fn id_argument(&self, scope: VariableScope<'_>) -> Result<i64, WriteInputError> {
+        key_argument(self.argument("id", scope))
+    }
+
+    /// The value an insert's input gives the ID or foreign-key column `column` (`None` when
+    /// left out or null), e.g. the shard key of the row.
+    pub fn input_key(
+        &self,
+        ty: &TypeModel,
+        column: usize,
+        scope: VariableScope<'_>,
+    ) -> Result<Option<i64>, WriteInputError> {
+        let Some(field) = ty.columns.get(column).and_then(|c| c.input) else {
+            return Ok(None);
+        };
+        let input = self.argument("input", scope);
+        let Some(value) = input
+            .entries()
+            .unwrap_or_default()
+            .into_iter()
+            .find(|(name, _)| *name == field)
+            .map(|(_, v)| scope.resolve(v).unwrap_or(Input::Absent))
+        else {
+            return Ok(None);
+        };
+        if value.is_null() {
+            return Ok(None);
+        }
+        value.as_id().map(Some).ok_or_else(|| {
+            WriteInputError::new(
+                format!("input.{field}"),
+                format!("{} is not an ID", value.describe()),
+            )
+        })
+    }
+
+    /// The statement for this request's argument values. `id`: the key the server assigns to
+    /// an inserted row (rows of sharded types), else the database assigns it.
     pub fn statement(
         &self,
         model: &SchemaModel,
         dialect: Dialect,
         scope: VariableScope<'_>,
+        id: Option<i64>,
     ) -> Result<WriteStatement, WriteInputError> {
         let ty = &model.types[self.type_index];
-        let argument = |name: &str| {
-            let input = self
-                .field
-                .specified_argument_by_name(name)
-                .map(|v| Input::Ast(v))
-                .unwrap_or(Input::Absent);
-            scope.resolve(input).unwrap_or(Input::Absent)
-        };
+        let argument = |name: &str| self.argument(name, scope);
         let key_name = ty.columns[ty.key_column].name;
         let returning = format!(" RETURNING CAST({} AS TEXT) AS value", quote(key_name));
         match self.kind {
             WriteKind::Insert => {
-                let values = input_values(model, ty, argument("input"), scope, true)?;
+                let mut values = input_values(model, ty, argument("input"), scope, true)?;
+                if let (Some(id), Some(key)) = (id, ty.columns.get(ty.key_column)) {
+                    values.insert(0, (key, Bind::BigInt(id)));
+                }
                 let mut columns = Vec::with_capacity(values.len());
                 let mut placeholders = Vec::with_capacity(values.len());
                 let mut binds = Vec::with_capacity(values.len());
@@ -94,7 +139,7 @@ impl WritePlan {
                 Ok(WriteStatement {
                     sql,
                     binds,
-                    key: None,
+                    key: id,
                 })
             }
             WriteKind::Update => {
