@@ -92,6 +92,9 @@ wait_for_port() {
     die "$name did not start listening on 127.0.0.1:$port"
 }
 
+# A clean clone gains nothing from incremental compilation; it only costs disk and time.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 section "Environment"
 command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust (https://rustup.rs)"
 command -v node >/dev/null 2>&1 || die "node not found: install Node.js 20 or newer"
