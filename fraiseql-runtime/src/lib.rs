@@ -1,6 +1,7 @@
 //! FraiseQL's runtime: serves GraphQL over HTTP from SQL for a schema that `fraiseql-compiler`
 //! compiled into a [`model::SchemaModel`]. See `ARCHITECTURE.md` for the path of a request.
 
+pub mod auth;
 pub mod cache;
 pub mod cli;
 pub mod config;

@@ -55,9 +55,10 @@ async fn a_cached_resolver_runs_once_per_arguments_until_its_table_is_written() 
             };
             let body = match service.handle(request, Transport::Post).await {
                 Outcome::Executed(outcome) => outcome.body,
-                Outcome::BadRequest(b) | Outcome::MethodNotAllowed(b) | Outcome::NotExecuted(b) => {
-                    b
-                }
+                Outcome::BadRequest(b)
+                | Outcome::MethodNotAllowed(b)
+                | Outcome::NotExecuted(b)
+                | Outcome::Unauthenticated(b) => b,
             };
             let traced = std::fs::read(&trace).unwrap_or_default();
             let statements: Vec<String> =

@@ -54,7 +54,10 @@ impl App {
         };
         let body = match self.service.handle(request, Transport::Post).await {
             Outcome::Executed(outcome) => outcome.body,
-            Outcome::BadRequest(b) | Outcome::MethodNotAllowed(b) | Outcome::NotExecuted(b) => b,
+            Outcome::BadRequest(b)
+            | Outcome::MethodNotAllowed(b)
+            | Outcome::NotExecuted(b)
+            | Outcome::Unauthenticated(b) => b,
         };
         let traced = std::fs::read(&self.trace).unwrap_or_default();
         let statements = String::from_utf8_lossy(&traced[before.min(traced.len())..])

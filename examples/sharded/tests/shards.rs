@@ -939,7 +939,10 @@ async fn run(service: &GraphqlService, query: &str, variables: Value) -> Value {
     };
     let body = match service.handle(request, Transport::Post).await {
         Outcome::Executed(outcome) => outcome.body,
-        Outcome::BadRequest(b) | Outcome::MethodNotAllowed(b) | Outcome::NotExecuted(b) => b,
+        Outcome::BadRequest(b)
+        | Outcome::MethodNotAllowed(b)
+        | Outcome::NotExecuted(b)
+        | Outcome::Unauthenticated(b) => b,
     };
     serde_json::from_slice(&body).expect("JSON body")
 }

@@ -16,6 +16,7 @@ use apollo_compiler::validation::Valid;
 use apollo_compiler::ExecutableDocument;
 use sha2::{Digest, Sha256};
 
+use crate::auth::{Authenticator, UNAUTHENTICATED};
 use crate::cache::request::{capped_extension, evaluate, http_caching, Inputs};
 use crate::cache::{DocumentCache, HttpCaching, ResultCache};
 use crate::db::Database;
@@ -53,6 +54,9 @@ pub enum Outcome {
     NotExecuted(Vec<u8>),
     /// Executed (the body may still carry field errors).
     Executed(ExecOutcome),
+    /// The bearer token was refused (bad signature, expired, …): HTTP 401 with
+    /// `extensions.code = "UNAUTHENTICATED"`; nothing was parsed or run.
+    Unauthenticated(Vec<u8>),
 }
 
 /// A parsed, validated and planned operation.
@@ -85,6 +89,7 @@ pub struct GraphqlService {
     metrics: Arc<Metrics>,
     results: Option<Arc<ResultCache>>,
     limits: Limits,
+    auth: Authenticator,
 }
 
 impl GraphqlService {
@@ -106,7 +111,14 @@ impl GraphqlService {
             metrics,
             results: None,
             limits: Limits::default(),
+            auth: Authenticator::disabled(),
         }
+    }
+
+    /// The same service verifying bearer tokens with `auth` (see `crate::auth`).
+    pub fn with_auth(mut self, auth: Authenticator) -> GraphqlService {
+        self.auth = auth;
+        self
     }
 
     /// The same service refusing documents beyond `limits`.
@@ -154,6 +166,15 @@ impl GraphqlService {
             outcome,
             caching: HttpCaching::no_store(),
         };
+        // First: a refused token costs no parsing, planning or SQL.
+        let claims = match self.auth.authenticate(&request.headers) {
+            Ok(claims) => claims,
+            Err(refused) => {
+                tracing::debug!(reason = %refused, "bearer token refused");
+                let body = errors::body(&[errors::plain(refused.to_string(), UNAUTHENTICATED)]);
+                return not_cached(Outcome::Unauthenticated(body));
+            }
+        };
         let prepared = match self.prepare(&request, transport) {
             Ok(prepared) => prepared,
             Err(outcome) => return not_cached(outcome),
@@ -195,6 +216,7 @@ impl GraphqlService {
             variables: &variables,
             database: &self.database,
             headers: &request.headers,
+            claims: claims.clone(),
         };
         if prepared.operation_type != OperationType::Query {
             let outcome = execute(exec).await;
@@ -210,6 +232,7 @@ impl GraphqlService {
             operation_name: prepared.operation_name.as_deref(),
             variables: &variables,
             headers: &request.headers,
+            claims: claims.as_deref(),
         };
         let off = self.results.as_ref().is_none_or(|c| !c.enabled());
         let mut roots = evaluate(&inputs, off);

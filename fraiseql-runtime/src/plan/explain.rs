@@ -219,6 +219,7 @@ fn bind_text(bind: &BindSource) -> String {
         BindSource::Var { name, .. } | BindSource::VarList { name, .. } => format!("${name}"),
         BindSource::Limit(name, _) => format!("${name} (limit; null = none)"),
         BindSource::Offset(name) => format!("${name} (offset; null = 0)"),
+        BindSource::Claim { claim, .. } => format!("claim {claim} (row filter)"),
     }
 }
 
