@@ -18,6 +18,7 @@ pub mod resolver;
 pub mod row;
 pub mod schema;
 
+pub use auth::Claims;
 pub use db::{Bind, NullType};
 /// `schema!`, `#[query]` and `#[mutation]`, so a crate that writes
 /// `extern crate fraiseql_runtime as fraiseql;` names them `fraiseql::schema!`,

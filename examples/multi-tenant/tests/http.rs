@@ -131,14 +131,17 @@ fn serve(dir: &Path, jwks: &Path) -> Server {
     server
 }
 
-/// Status, headers (lowercased names) and body of one request; `None` when nothing listens.
+/// Status, headers (lowercased names) and body.
+type Response<B> = (u16, Vec<(String, String)>, B);
+
+/// One request; `None` when nothing listens.
 fn http(
     port: u16,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
     body: &str,
-) -> Option<(u16, Vec<(String, String)>, String)> {
+) -> Option<Response<String>> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     let mut request = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
@@ -162,11 +165,7 @@ fn http(
     Some((status, headers, body.to_owned()))
 }
 
-fn graphql(
-    server: &Server,
-    token: Option<&str>,
-    query: &str,
-) -> (u16, Vec<(String, String)>, Value) {
+fn graphql(server: &Server, token: Option<&str>, query: &str) -> Response<Value> {
     let auth = token.map(|t| format!("Bearer {t}"));
     let mut headers = vec![("Content-Type", "application/json")];
     if let Some(auth) = &auth {
