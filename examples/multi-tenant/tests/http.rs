@@ -284,3 +284,61 @@ fn an_unusable_jwks_file_stops_serve_with_exit_2() {
         assert!(stderr.contains("FRAISEQL_JWKS_FILE"), "{stderr}");
     }
 }
+
+/// `explain` shows the row filter as a bound claim in every statement that reads a filtered
+/// type, on both dialects: root list and lookup, the batched has-many inside its one statement
+/// (LATERAL on PostgreSQL, the windowed subquery on SQLite), the many-to-one batch, and a
+/// mutation's re-read.
+#[test]
+fn explain_shows_the_row_filter_in_every_statement() {
+    let dir = temp_dir("explain");
+    let query = dir.join("q.graphql");
+    std::fs::write(
+        &query,
+        "{ projects { id tasks { id project { name } } } project(id: 1) { name } }",
+    )
+    .expect("query");
+    let mutation = dir.join("m.graphql");
+    std::fs::write(
+        &mutation,
+        "mutation { updateProject(id: 1, input: {name: \"x\"}) { name } }",
+    )
+    .expect("mutation");
+    let sqlite = format!("sqlite://{}", dir.join("app.db").display());
+    // `explain` never connects: any PostgreSQL URL selects the dialect.
+    for url in [sqlite.as_str(), "postgres://nobody@127.0.0.1:1/none"] {
+        let explain = |file: &Path| {
+            let out = Command::new(env!("CARGO_BIN_EXE_multi-tenant"))
+                .arg("explain")
+                .arg(file)
+                .env("DATABASE_URL", url)
+                .output()
+                .expect("run explain");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let text = explain(&query);
+        let statements: Vec<&str> = text.lines().filter(|l| l.contains("sql: ")).collect();
+        assert_eq!(statements.len(), 4, "{text}");
+        for sql in &statements {
+            assert!(
+                sql.contains("t.\"tenant_id\" = $"),
+                "{url}: unfiltered: {sql}"
+            );
+        }
+        assert_eq!(
+            text.matches("= claim tenant (row filter)").count(),
+            4,
+            "{text}"
+        );
+        let text = explain(&mutation);
+        assert!(
+            text.contains("$2 = claim tenant (row filter)"),
+            "{url}: {text}"
+        );
+    }
+}
