@@ -201,11 +201,24 @@ fn rs256_from_a_jwks_file_and_401_for_refused_tokens() {
     );
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["createProject"]["tenantId"], "acme");
-    let (status, _, body) = graphql(&server, Some(&acme), "{ projects { name } }");
+    let (status, headers, body) = graphql(&server, Some(&acme), "{ projects { name } }");
     assert_eq!(
         (status, &body["data"]),
         (200, &json!({"projects": [{"name": "Rocket"}]}))
     );
+    // Row-filtered data depends on the token: private to HTTP caches, varying by it.
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        header("cache-control").starts_with("private"),
+        "{headers:?}"
+    );
+    assert!(header("vary").contains("Authorization"), "{headers:?}");
 
     // HS256 beside it, another tenant: sees nothing of acme's.
     let globex = hs256(json!({"tenant": "globex", "exp": later}));
