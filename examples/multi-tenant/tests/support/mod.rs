@@ -71,7 +71,7 @@ pub struct App {
     pg: Option<String>,
 }
 
-const PG_SERVER: &str = "postgres://postgres@127.0.0.1:5432";
+pub const PG_SERVER: &str = "postgres://postgres@127.0.0.1:5432";
 
 impl App {
     /// On a new SQLite file.
@@ -214,15 +214,14 @@ impl Drop for App {
 }
 
 fn psql(sql: &str) {
+    psql_on("postgres", sql);
+}
+
+/// Runs `sql` with psql on `database` of the test server.
+pub fn psql_on(database: &str, sql: &str) {
+    let url = format!("{PG_SERVER}/{database}");
     let out = Command::new("psql")
-        .args([
-            "-X",
-            "-q",
-            "-d",
-            &format!("{PG_SERVER}/postgres"),
-            "-c",
-            sql,
-        ])
+        .args(["-X", "-q", "-d", &url, "-c", sql])
         .env("PGOPTIONS", "-c client_min_messages=warning")
         .output()
         .expect("psql runs");
