@@ -3,6 +3,7 @@
 //! parsed, validated nor planned again: its prepared operation comes from the plan cache.
 
 pub mod errors;
+pub mod internal;
 pub mod limits;
 pub mod request;
 
