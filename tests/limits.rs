@@ -144,6 +144,51 @@ fn each_limit_and_hostile_document_is_refused_before_any_sql() {
 }
 
 #[test]
+fn an_operation_over_the_estimated_cost_is_refused_before_any_sql() {
+    let trace_dir = temp_dir("cost-trace");
+    let trace = trace_dir.join("statements.trace");
+    let server = TestServer::start(&[
+        (
+            "FRAISEQL_SQLITE_TRACE",
+            trace.to_str().expect("utf-8 temp path"),
+        ),
+        ("FRAISEQL_MAX_COST", "100"),
+    ]);
+    let traced = || std::fs::read(&trace).map(|b| b.len()).unwrap_or(0);
+    let refused = |request: Value, estimate: u64| {
+        let before = traced();
+        let (status, _, body) = server.post_json(request);
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(codes(&body), ["COST_LIMIT_EXCEEDED"], "{body}");
+        let error = &body["errors"][0];
+        assert_eq!(error["extensions"]["cost"], estimate, "{body}");
+        assert_eq!(error["extensions"]["maxCost"], 100, "{body}");
+        assert!(body.get("data").is_none(), "{body}");
+        assert_eq!(traced(), before, "{body}: reached the database");
+    };
+    // 10 users and 10 posts for each: 110 rows.
+    refused(
+        json!({"query": "{ users(limit: 10) { id posts(limit: 10) { id } } }"}),
+        110,
+    );
+    // No limit: the page size (1000) counts.
+    refused(json!({"query": "{ users { id } }"}), 1000);
+    // A cheap document passes: 5 + 25 rows.
+    let body = server.query(
+        "{ users(limit: 5) { id posts(limit: 5) { id } } }",
+        json!({}),
+    );
+    assert!(body.get("errors").is_none(), "{body}");
+    // A variable limit is filled in per request, the plan cached or not.
+    let by_variable = "query Q($n: Int) { users(limit: $n) { id posts(limit: 10) { id } } }";
+    let body = server.query(by_variable, json!({"n": 9}));
+    assert!(body.get("errors").is_none(), "{body}");
+    refused(json!({"query": by_variable, "variables": {"n": 10}}), 110);
+    answers(&server);
+    let _ = std::fs::remove_dir_all(&trace_dir);
+}
+
+#[test]
 fn a_body_over_the_limit_is_413_with_a_graphql_error() {
     let server = TestServer::start(&[("FRAISEQL_MAX_BODY_BYTES", "4096")]);
     let big = json!({"query": format!("{{ user(id: 1) {{ id }} }} # {}", "x".repeat(5000))});
@@ -291,6 +336,7 @@ fn a_bad_limit_setting_exits_2() {
         ("FRAISEQL_MAX_IN_FLIGHT", "lots"),
         ("FRAISEQL_REQUEST_TIMEOUT_MS", "-5"),
         ("FRAISEQL_ENV", "staging"),
+        ("FRAISEQL_MAX_COST", "0"),
     ] {
         let out = run_cli(&["serve"], &[(variable, value)]);
         let stderr = String::from_utf8_lossy(&out.stderr);

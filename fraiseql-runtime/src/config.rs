@@ -309,7 +309,8 @@ fn whole(
 }
 
 /// Request limits: `FRAISEQL_MAX_BODY_BYTES`, `FRAISEQL_MAX_TOKENS`, `FRAISEQL_MAX_DEPTH`,
-/// `FRAISEQL_MAX_ALIASES`, `FRAISEQL_MAX_ROOT_FIELDS`, `FRAISEQL_MAX_PAGE_SIZE`, `FRAISEQL_MAX_IN_FLIGHT`,
+/// `FRAISEQL_MAX_ALIASES`, `FRAISEQL_MAX_ROOT_FIELDS`, `FRAISEQL_MAX_PAGE_SIZE`, `FRAISEQL_MAX_COST`,
+/// `FRAISEQL_MAX_IN_FLIGHT`,
 /// `FRAISEQL_REQUEST_TIMEOUT_MS`, and `FRAISEQL_ENV` (`production` turns introspection and
 /// "did you mean" suggestions off); unset or blank takes the default
 /// (see [`crate::graphql::Limits::default`]).
@@ -373,6 +374,13 @@ pub fn limits(
             "a whole number of rows from 1 to 1000000000",
         )?
         .unwrap_or(defaults.max_page_size),
+        max_cost: whole(
+            lookup,
+            "FRAISEQL_MAX_COST",
+            (1, 1_000_000_000_000),
+            "a whole number of rows from 1 to 1000000000000",
+        )?
+        .unwrap_or(defaults.max_cost),
         introspection: !production,
         suggestions: !production,
         max_in_flight: read(
@@ -604,6 +612,7 @@ mod tests {
             ("FRAISEQL_MAX_ROOT_FIELDS", " 2 "),
             ("FRAISEQL_MAX_IN_FLIGHT", "8"),
             ("FRAISEQL_MAX_PAGE_SIZE", "50"),
+            ("FRAISEQL_MAX_COST", "700"),
             ("FRAISEQL_REQUEST_TIMEOUT_MS", "1500"),
         ])
         .unwrap();
@@ -620,6 +629,7 @@ mod tests {
         );
         assert_eq!(l.max_in_flight, 8);
         assert_eq!(l.max_page_size, 50);
+        assert_eq!(l.max_cost, 700);
         assert!(l.introspection && l.suggestions);
         assert_eq!(l.request_timeout, std::time::Duration::from_millis(1500));
         let l = config(&[("FRAISEQL_ENV", "production")]).unwrap().limits;
@@ -634,6 +644,7 @@ mod tests {
             ("FRAISEQL_MAX_ROOT_FIELDS", "1.5"),
             ("FRAISEQL_MAX_IN_FLIGHT", "0"),
             ("FRAISEQL_MAX_PAGE_SIZE", "0"),
+            ("FRAISEQL_MAX_COST", "0"),
             ("FRAISEQL_REQUEST_TIMEOUT_MS", "soon"),
         ] {
             let e = config(&[(variable, bad)]).unwrap_err().to_string();

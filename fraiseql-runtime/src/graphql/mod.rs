@@ -2,6 +2,7 @@
 //! variables -> execute. A document seen before (same text, same operationName) is neither
 //! parsed, validated nor planned again: its prepared operation comes from the plan cache.
 
+pub mod cost;
 pub mod errors;
 pub mod internal;
 pub mod limits;
@@ -24,6 +25,7 @@ use crate::exec::{execute, execute_with, ExecOutcome, ExecRequest};
 use crate::metrics::Metrics;
 use crate::plan::OperationPlan;
 use crate::schema::ApiSchema;
+use cost::CostEstimate;
 pub use limits::Limits;
 pub use request::{GraphqlRequest, RequestParamsError};
 
@@ -68,6 +70,8 @@ pub struct PreparedOperation {
     cache: DocumentCache,
     /// Variables given to `limit` arguments, checked against the page size per request.
     limit_variables: Vec<apollo_compiler::Name>,
+    /// The rows it can return, filled in per request when a `limit` is a variable.
+    cost: CostEstimate,
 }
 
 /// An executed (or refused) request and how HTTP caches may keep its response.
@@ -187,6 +191,12 @@ impl GraphqlService {
             limits::check_page_sizes(&prepared.limit_variables, &variables, &self.limits)
         {
             return not_cached(limit_exceeded(e.0));
+        }
+        if prepared.cost.has_variables() {
+            let rows = prepared.cost.rows(&variables, self.limits.max_page_size);
+            if let Err(e) = cost::check(rows, self.limits.max_cost) {
+                return not_cached(cost_exceeded(e));
+            }
         }
         let exec = ExecRequest {
             api: &self.api,
@@ -326,6 +336,9 @@ impl GraphqlService {
                 errors::BAD_REQUEST,
             )]))
         })?;
+        // What literals fix is checked now, before planning; a `limit: $n` per request.
+        let cost = CostEstimate::of(&document, operation, limits.max_page_size);
+        cost::check(cost.fixed(), limits.max_cost).map_err(cost_exceeded)?;
         let dialect = self.database.dialect();
         let page_size = Some(limits.max_page_size);
         let plan = OperationPlan::build_paged(&self.api, &document, operation, dialect, page_size)
@@ -341,6 +354,7 @@ impl GraphqlService {
             plan,
             document,
             limit_variables,
+            cost,
         })
     }
 }
@@ -364,6 +378,20 @@ fn limit_exceeded(message: String) -> Outcome {
         message,
         limits::LIMIT_EXCEEDED,
     )]))
+}
+
+/// A request refused for its estimated cost, with the estimate and the limit in `extensions`.
+fn cost_exceeded(error: cost::CostError) -> Outcome {
+    let mut graphql_error = errors::plain(error.to_string(), cost::COST_LIMIT_EXCEEDED);
+    graphql_error.extensions.insert(
+        "cost",
+        apollo_compiler::response::JsonValue::from(error.estimate),
+    );
+    graphql_error.extensions.insert(
+        "maxCost",
+        apollo_compiler::response::JsonValue::from(error.limit),
+    );
+    Outcome::NotExecuted(errors::body(&[graphql_error]))
 }
 
 fn method_not_allowed() -> Outcome {
