@@ -57,3 +57,61 @@ fn an_internal_error_is_an_id_the_log_holds_with_its_cause() {
     let body = server.query("{ user(id: 1) { id } }", json!({}));
     assert_eq!(body["data"]["user"]["id"], "1", "{body}");
 }
+
+fn codes(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no errors array in {body}"))
+        .iter()
+        .map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn a_batch_is_answered_in_order_each_entry_on_its_own() {
+    let server = TestServer::start(&[("FRAISEQL_MAX_BATCH", "3")]);
+    let batch = json!([
+        {"query": "{ user(id: 1) { id } }"},
+        {"query": "{ user(id: 1) { id nope } }"},
+        {"query": "query Q($id: ID!) { user(id: $id) { id } }", "variables": {"id": "2"}},
+    ]);
+    let (status, _, body) = server.post_json(batch);
+    assert_eq!(status, 200, "{body}");
+    let answers = body
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {body}"));
+    assert_eq!(answers.len(), 3, "{body}");
+    assert_eq!(answers[0]["data"]["user"]["id"], "1", "{body}");
+    assert_eq!(codes(&answers[1]), ["GRAPHQL_VALIDATION_FAILED"], "{body}");
+    assert_eq!(answers[2]["data"]["user"]["id"], "2", "{body}");
+
+    // A malformed entry fails alone.
+    let (status, _, body) = server.post_json(json!([{"query": 1}, {"query": "{ __typename }"}]));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(codes(&body[0]), ["BAD_REQUEST"], "{body}");
+    assert_eq!(body[1]["data"]["__typename"], "Query", "{body}");
+
+    // Over the limit, or empty: one 400 for the whole body, nothing run.
+    let four: Vec<Value> = (0..4).map(|_| json!({"query": "{ __typename }"})).collect();
+    let (status, _, body) = server.post_json(Value::Array(four));
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(codes(&body), ["BAD_REQUEST"], "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("4 requests, more than the limit of 3"),
+        "{message}"
+    );
+    let (status, _, body) = server.post_json(json!([]));
+    assert_eq!(status, 400, "{body}");
+}
+
+#[test]
+fn batches_are_off_by_default() {
+    let server = TestServer::start(&[]);
+    let (status, _, body) = server.post_json(json!([{"query": "{ __typename }"}]));
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(codes(&body), ["BAD_REQUEST"], "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(message.contains("batches"), "{message}");
+    assert!(message.contains("turned off"), "{message}");
+}

@@ -310,7 +310,7 @@ fn whole(
 
 /// Request limits: `FRAISEQL_MAX_BODY_BYTES`, `FRAISEQL_MAX_TOKENS`, `FRAISEQL_MAX_DEPTH`,
 /// `FRAISEQL_MAX_ALIASES`, `FRAISEQL_MAX_ROOT_FIELDS`, `FRAISEQL_MAX_PAGE_SIZE`, `FRAISEQL_MAX_COST`,
-/// `FRAISEQL_MAX_IN_FLIGHT`,
+/// `FRAISEQL_MAX_BATCH`, `FRAISEQL_MAX_IN_FLIGHT`,
 /// `FRAISEQL_REQUEST_TIMEOUT_MS`, and `FRAISEQL_ENV` (`production` turns introspection and
 /// "did you mean" suggestions off); unset or blank takes the default
 /// (see [`crate::graphql::Limits::default`]).
@@ -381,6 +381,12 @@ pub fn limits(
             "a whole number of rows from 1 to 1000000000000",
         )?
         .unwrap_or(defaults.max_cost),
+        max_batch: read(
+            "FRAISEQL_MAX_BATCH",
+            (0, 1000),
+            "a whole number of requests from 0 (batches off) to 1000",
+            defaults.max_batch,
+        )?,
         introspection: !production,
         suggestions: !production,
         max_in_flight: read(
@@ -613,6 +619,7 @@ mod tests {
             ("FRAISEQL_MAX_IN_FLIGHT", "8"),
             ("FRAISEQL_MAX_PAGE_SIZE", "50"),
             ("FRAISEQL_MAX_COST", "700"),
+            ("FRAISEQL_MAX_BATCH", "10"),
             ("FRAISEQL_REQUEST_TIMEOUT_MS", "1500"),
         ])
         .unwrap();
@@ -630,6 +637,7 @@ mod tests {
         assert_eq!(l.max_in_flight, 8);
         assert_eq!(l.max_page_size, 50);
         assert_eq!(l.max_cost, 700);
+        assert_eq!(l.max_batch, 10);
         assert!(l.introspection && l.suggestions);
         assert_eq!(l.request_timeout, std::time::Duration::from_millis(1500));
         let l = config(&[("FRAISEQL_ENV", "production")]).unwrap().limits;
@@ -645,6 +653,7 @@ mod tests {
             ("FRAISEQL_MAX_IN_FLIGHT", "0"),
             ("FRAISEQL_MAX_PAGE_SIZE", "0"),
             ("FRAISEQL_MAX_COST", "0"),
+            ("FRAISEQL_MAX_BATCH", "1001"),
             ("FRAISEQL_REQUEST_TIMEOUT_MS", "soon"),
         ] {
             let e = config(&[(variable, bad)]).unwrap_err().to_string();

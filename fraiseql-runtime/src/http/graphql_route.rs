@@ -44,6 +44,9 @@ pub async fn post(
             body,
         );
     }
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return super::batch::answer(&state, &request, &body, media).await;
+    }
     match GraphqlRequest::from_json(&body) {
         Ok(params) => {
             let operation = params.operation_name.clone();

@@ -2,6 +2,7 @@
 //! browsers), `/playground/*` assets, `/health/live`, `/health/ready` and `/metrics`.
 
 mod accept;
+mod batch;
 mod caching;
 mod graphql_route;
 mod health;
