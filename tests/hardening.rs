@@ -115,3 +115,141 @@ fn batches_are_off_by_default() {
     assert!(message.contains("batches"), "{message}");
     assert!(message.contains("turned off"), "{message}");
 }
+
+fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+#[test]
+fn cors_answers_listed_origins_only() {
+    let server = TestServer::start(&[(
+        "FRAISEQL_CORS_ORIGINS",
+        "https://app.example.com,http://localhost:3000",
+    )]);
+    let client = server.client();
+    let url = format!("{}/graphql", server.base);
+    let preflight = |origin: &str| {
+        client
+            .request(reqwest::Method::OPTIONS, &url)
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type, authorization, apollo-require-preflight",
+            )
+            .send()
+            .expect("OPTIONS /graphql")
+    };
+    let allowed = preflight("https://app.example.com");
+    assert!(allowed.status().is_success(), "{allowed:?}");
+    let h = allowed.headers();
+    assert_eq!(
+        header(h, "access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
+    assert!(header(h, "access-control-allow-methods").is_some_and(|m| m.contains("POST")));
+    let allowed_headers = header(h, "access-control-allow-headers")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    for name in ["content-type", "authorization", "apollo-require-preflight"] {
+        assert!(allowed_headers.contains(name), "{allowed_headers}");
+    }
+    assert!(header(h, "access-control-max-age").is_some(), "{h:?}");
+
+    let refused = preflight("https://evil.example");
+    assert!(
+        header(refused.headers(), "access-control-allow-origin").is_none(),
+        "{refused:?}"
+    );
+
+    // The request itself: headers for a listed origin; served without them for another (the
+    // browser withholds the answer; curl and the same-origin playground are unaffected).
+    let post = |origin: &str| {
+        client
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("origin", origin)
+            .body(json!({"query": "{ __typename }"}).to_string())
+            .send()
+            .expect("POST /graphql")
+    };
+    let r = post("http://localhost:3000");
+    assert_eq!(
+        header(r.headers(), "access-control-allow-origin"),
+        Some("http://localhost:3000")
+    );
+    let r = post("https://evil.example");
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(header(r.headers(), "access-control-allow-origin").is_none());
+
+    // Unset: no CORS at all; OPTIONS is just another method.
+    let plain = TestServer::start(&[]);
+    let r = plain
+        .client()
+        .request(reqwest::Method::OPTIONS, format!("{}/graphql", plain.base))
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "POST")
+        .send()
+        .expect("OPTIONS /graphql");
+    assert!(
+        header(r.headers(), "access-control-allow-origin").is_none(),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn responses_are_compressed_for_clients_that_accept_it() {
+    use std::io::Read;
+
+    let server = TestServer::start(&[]);
+    let client = server.client();
+    let url = format!("{}/graphql", server.base);
+    let body = json!({"query": "{ users(limit: 50) { id name } }"}).to_string();
+    let send = |encoding: Option<&str>, if_none_match: Option<&str>| {
+        let mut request = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body.clone());
+        if let Some(encoding) = encoding {
+            request = request.header("accept-encoding", encoding);
+        }
+        if let Some(tag) = if_none_match {
+            request = request.header("if-none-match", tag);
+        }
+        request.send().expect("POST /graphql")
+    };
+    let plain = send(None, None);
+    assert!(header(plain.headers(), "content-encoding").is_none());
+    let plain_etag = header(plain.headers(), "etag").map(str::to_owned);
+    let plain = plain.bytes().expect("body");
+
+    let gz = send(Some("gzip"), None);
+    assert_eq!(header(gz.headers(), "content-encoding"), Some("gzip"));
+    let gz_etag = header(gz.headers(), "etag").map(str::to_owned);
+    let compressed = gz.bytes().expect("body");
+    let mut decoded = Vec::new();
+    flate2::read::GzDecoder::new(&compressed[..])
+        .read_to_end(&mut decoded)
+        .expect("gzip");
+    assert_eq!(decoded, plain.to_vec());
+    assert!(compressed.len() < plain.len(), "{} bytes", compressed.len());
+
+    // The same content: the same tag, weak where the bytes may be encoded; either form
+    // gets its 304.
+    let plain_etag = plain_etag.expect("users is cacheable: an ETag");
+    assert_eq!(gz_etag, Some(format!("W/{plain_etag}")));
+    let not_modified = send(Some("gzip"), Some(&format!("W/{plain_etag}")));
+    assert_eq!(not_modified.status().as_u16(), 304);
+
+    let off = TestServer::start(&[("FRAISEQL_COMPRESSION", "off")]);
+    let r = off
+        .client()
+        .post(format!("{}/graphql", off.base))
+        .header("content-type", "application/json")
+        .header("accept-encoding", "gzip, br")
+        .body(body.clone())
+        .send()
+        .expect("POST /graphql");
+    assert!(header(r.headers(), "content-encoding").is_none(), "{r:?}");
+    assert!(header(r.headers(), "etag").is_some_and(|t| t.starts_with('"')));
+}

@@ -336,6 +336,7 @@ async fn serve(model: &'static SchemaModel) -> ExitCode {
         metrics,
         schema_hash: model.hash,
         draining: http::lifecycle::Draining::default(),
+        http: config.http.clone(),
     };
     match http::serve(&config, shutdown, state).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::db::replica::{DEFAULT_MAX_LAG, DEFAULT_PROBE_INTERVAL};
 use crate::db::shard::{shard_settings, ShardSettings};
 use crate::db::{DatabaseUrl, PoolSettings, ReadRouting, Reads, ReplicaSettings};
+use crate::http::settings::{CorsOrigins, HttpSettings};
 
 /// Default database: the embedded SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://fraiseql.db";
@@ -33,6 +34,8 @@ pub struct Config {
     pub limits: crate::graphql::Limits,
     /// Shards (`DATABASE_URL_SHARDS`, `FRAISEQL_SHARD_RANGES`).
     pub shards: ShardSettings,
+    /// CORS and compression (`FRAISEQL_CORS_ORIGINS`, `FRAISEQL_COMPRESSION`).
+    pub http: HttpSettings,
 }
 
 /// A configuration value that cannot be used.
@@ -127,6 +130,7 @@ impl Config {
             cache: crate::cache::cache_settings(&lookup)?,
             limits: limits(&lookup)?,
             shards,
+            http: http_settings(&lookup)?,
         })
     }
 }
@@ -405,6 +409,51 @@ pub fn limits(
     })
 }
 
+/// `FRAISEQL_CORS_ORIGINS` (unset or blank: no CORS; `*`; or origins separated by commas) and
+/// `FRAISEQL_COMPRESSION` (`on`, the default, or `off`).
+pub fn http_settings(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<HttpSettings, ConfigError> {
+    let defaults = HttpSettings::default();
+    let cors = match lookup("FRAISEQL_CORS_ORIGINS").filter(|v| !v.trim().is_empty()) {
+        None => None,
+        Some(value) if value.trim() == "*" => Some(CorsOrigins::Any),
+        Some(value) => {
+            let origins: Result<Vec<String>, _> = value
+                .split(',')
+                .filter(|o| !o.trim().is_empty())
+                .map(crate::http::settings::origin)
+                .collect();
+            match origins {
+                Ok(list) if !list.is_empty() => Some(CorsOrigins::List(list)),
+                _ => {
+                    return Err(ConfigError::Setting {
+                        variable: "FRAISEQL_CORS_ORIGINS",
+                        value,
+                        expected: "* or origins separated by commas, like https://app.example.com,http://localhost:3000",
+                    })
+                }
+            }
+        }
+    };
+    let compression = match lookup("FRAISEQL_COMPRESSION") {
+        None => defaults.compression,
+        Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+            "" => defaults.compression,
+            "on" => true,
+            "off" => false,
+            _ => {
+                return Err(ConfigError::Setting {
+                    variable: "FRAISEQL_COMPRESSION",
+                    value: v,
+                    expected: "on or off",
+                })
+            }
+        },
+    };
+    Ok(HttpSettings { cors, compression })
+}
+
 /// Where reads go (`FRAISEQL_READS`: `primary` or `replica`) and the lag bound of `@replica`
 /// without `maxLag:` (`FRAISEQL_REPLICA_MAX_LAG_MS`). `explain` reads these too, so the routes
 /// it prints are the ones `serve` would use.
@@ -661,6 +710,35 @@ mod tests {
                 e.starts_with(&format!("{variable}={bad:?} is not a whole number")),
                 "{e}"
             );
+        }
+    }
+
+    #[test]
+    fn http_settings_are_read() {
+        let h = config(&[]).unwrap().http;
+        assert_eq!(h, HttpSettings::default());
+        assert!(h.cors.is_none() && h.compression);
+        let h = config(&[
+            (
+                "FRAISEQL_CORS_ORIGINS",
+                "https://app.example.com, http://localhost:3000",
+            ),
+            ("FRAISEQL_COMPRESSION", "OFF"),
+        ])
+        .unwrap()
+        .http;
+        let list = ["https://app.example.com", "http://localhost:3000"].map(String::from);
+        assert_eq!(h.cors, Some(CorsOrigins::List(list.to_vec())));
+        assert!(!h.compression);
+        let h = config(&[("FRAISEQL_CORS_ORIGINS", " * ")]).unwrap().http;
+        assert_eq!(h.cors, Some(CorsOrigins::Any));
+        for (variable, bad) in [
+            ("FRAISEQL_CORS_ORIGINS", "app.example.com"),
+            ("FRAISEQL_CORS_ORIGINS", "https://a.example/path"),
+            ("FRAISEQL_COMPRESSION", "gzip"),
+        ] {
+            let e = config(&[(variable, bad)]).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("{variable}={bad:?} is not")), "{e}");
         }
     }
 

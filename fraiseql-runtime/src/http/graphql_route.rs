@@ -55,7 +55,9 @@ pub async fn post(
                 Err(refused) => return refused,
             };
             named(
-                cached(&request, handled, |o| respond_to(&state, o, media)),
+                cached(&request, handled, state.http.compression, |o| {
+                    respond_to(&state, o, media)
+                }),
                 operation,
             )
         }
@@ -153,7 +155,9 @@ pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpRespon
                 Err(refused) => return refused,
             };
             named(
-                cached(&request, handled, |o| respond_to(&state, o, media)),
+                cached(&request, handled, state.http.compression, |o| {
+                    respond_to(&state, o, media)
+                }),
                 operation,
             )
         }
