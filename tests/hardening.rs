@@ -7,7 +7,8 @@ mod support;
 use std::process::Command;
 
 use serde_json::{json, Value};
-use support::TestServer;
+use support::services::{drop_redis_prefix, unique};
+use support::{free_port, temp_dir, TestServer};
 
 /// Text no error message may carry: SQL, source paths, panics.
 const LEAKS: [&str; 5] = ["SELECT", "/src/", "panicked", "no such table", ".db"];
@@ -252,4 +253,101 @@ fn responses_are_compressed_for_clients_that_accept_it() {
         .expect("POST /graphql");
     assert!(header(r.headers(), "content-encoding").is_none(), "{r:?}");
     assert!(header(r.headers(), "etag").is_some_and(|t| t.starts_with('"')));
+}
+
+/// One request as client `token` (a bearer token), or as the peer address without one.
+fn as_client(server: &TestServer, token: Option<&str>) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut request = server
+        .client()
+        .post(format!("{}/graphql", server.base))
+        .header("content-type", "application/json")
+        .body(json!({"query": "{ user(id: 1) { id } }"}).to_string());
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let r = request.send().expect("POST /graphql");
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let body = r.json().unwrap_or(Value::Null);
+    (status, headers, body)
+}
+
+fn assert_limited((status, headers, body): (u16, reqwest::header::HeaderMap, Value)) {
+    assert_eq!(status, 429, "{body}");
+    let retry = header(&headers, "retry-after").and_then(|v| v.parse::<u64>().ok());
+    assert!(retry.is_some_and(|s| s >= 1), "{headers:?}");
+    assert_eq!(codes(&body), ["RATE_LIMITED"], "{body}");
+}
+
+fn assert_admitted((status, _, body): (u16, reqwest::header::HeaderMap, Value)) {
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["user"]["id"], "1", "{body}");
+}
+
+// One request a minute with bursts of two: the third at once is over, however slowly the
+// machine answers (a token comes back after 30 s).
+const RATE: [(&str, &str); 2] = [
+    ("FRAISEQL_RATE_LIMIT", "1/m"),
+    ("FRAISEQL_RATE_LIMIT_BURST", "2"),
+];
+
+#[test]
+fn each_client_has_its_own_budget_and_over_it_gets_429_before_any_sql() {
+    let trace_dir = temp_dir("rate-trace");
+    let trace = trace_dir.join("statements.trace");
+    let trace_env = (
+        "FRAISEQL_SQLITE_TRACE",
+        trace.to_str().expect("utf-8 temp path"),
+    );
+    let server = TestServer::start(&[RATE[0], RATE[1], trace_env]);
+    let traced = || std::fs::read(&trace).map(|b| b.len()).unwrap_or(0);
+    assert_admitted(as_client(&server, None));
+    assert_admitted(as_client(&server, None));
+    let before = traced();
+    assert_limited(as_client(&server, None));
+    assert_eq!(traced(), before, "a refused request reached the database");
+    // A token is a client of its own; each token has its own budget.
+    assert_admitted(as_client(&server, Some("alice")));
+    assert_admitted(as_client(&server, Some("alice")));
+    assert_limited(as_client(&server, Some("alice")));
+    assert_admitted(as_client(&server, Some("bob")));
+    // Other paths are not limited.
+    let (status, _, _) = server.get("/health/live", "*/*");
+    assert_eq!(status, 200);
+    let _ = std::fs::remove_dir_all(&trace_dir);
+}
+
+#[test]
+fn the_budget_is_shared_through_redis() {
+    let prefix = unique("fraiseql-test-rate-");
+    let prefix = format!("{prefix}:");
+    let env = [
+        RATE[0],
+        RATE[1],
+        ("REDIS_URL", "redis://127.0.0.1:6379"),
+        ("FRAISEQL_CACHE_REDIS_PREFIX", prefix.as_str()),
+    ];
+    let a = TestServer::start(&env);
+    let b = TestServer::start(&env);
+    assert_admitted(as_client(&a, Some("carol")));
+    assert_admitted(as_client(&b, Some("carol")));
+    // Each instance alone would still admit one more: together the two were the burst.
+    assert_limited(as_client(&a, Some("carol")));
+    assert_limited(as_client(&b, Some("carol")));
+    assert_admitted(as_client(&b, Some("dave")));
+    drop_redis_prefix(6379, &prefix);
+}
+
+#[test]
+fn a_dead_redis_falls_back_to_the_instance_budget() {
+    let dead = format!("redis://127.0.0.1:{}", free_port());
+    let server = TestServer::start(&[RATE[0], RATE[1], ("REDIS_URL", dead.as_str())]);
+    assert_admitted(as_client(&server, Some("erin")));
+    assert_admitted(as_client(&server, Some("erin")));
+    assert_limited(as_client(&server, Some("erin")));
+    let log = server.log();
+    assert!(
+        log.contains("rate limits fall back to this instance's own budget"),
+        "{log}"
+    );
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::db::replica::{DEFAULT_MAX_LAG, DEFAULT_PROBE_INTERVAL};
 use crate::db::shard::{shard_settings, ShardSettings};
 use crate::db::{DatabaseUrl, PoolSettings, ReadRouting, Reads, ReplicaSettings};
-use crate::http::settings::{CorsOrigins, HttpSettings};
+use crate::http::settings::{CorsOrigins, HttpSettings, RateLimit};
 
 /// Default database: the embedded SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://fraiseql.db";
@@ -451,7 +451,51 @@ pub fn http_settings(
             }
         },
     };
-    Ok(HttpSettings { cors, compression })
+    Ok(HttpSettings {
+        cors,
+        compression,
+        rate_limit: rate_limit(lookup)?,
+    })
+}
+
+/// `FRAISEQL_RATE_LIMIT` (`N`, `N/s`, `N/m` or `N/h` requests per client; unset: no limit) and
+/// `FRAISEQL_RATE_LIMIT_BURST` (requests at once after an idle spell; default `N`).
+fn rate_limit(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<RateLimit>, ConfigError> {
+    let Some(value) = lookup("FRAISEQL_RATE_LIMIT").filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let bad = || ConfigError::Setting {
+        variable: "FRAISEQL_RATE_LIMIT",
+        value: value.clone(),
+        expected: "requests per client like 100/s, 600/m or 10000/h (1-1000000 per period)",
+    };
+    let text = value.trim().to_ascii_lowercase();
+    let (count, unit) = text.split_once('/').unwrap_or((text.as_str(), "s"));
+    let period = match unit.trim() {
+        "s" => Duration::from_secs(1),
+        "m" => Duration::from_secs(60),
+        "h" => Duration::from_secs(3600),
+        _ => return Err(bad()),
+    };
+    let requests = count
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=1_000_000).contains(n))
+        .ok_or_else(bad)?;
+    let burst = whole(
+        lookup,
+        "FRAISEQL_RATE_LIMIT_BURST",
+        (1, 1_000_000),
+        "a whole number of requests from 1 to 1000000",
+    )?
+    .and_then(|n| u32::try_from(n).ok())
+    .unwrap_or(requests);
+    Ok(Some(RateLimit {
+        requests,
+        period,
+        burst,
+    }))
 }
 
 /// Where reads go (`FRAISEQL_READS`: `primary` or `replica`) and the lag bound of `@replica`
@@ -732,10 +776,32 @@ mod tests {
         assert!(!h.compression);
         let h = config(&[("FRAISEQL_CORS_ORIGINS", " * ")]).unwrap().http;
         assert_eq!(h.cors, Some(CorsOrigins::Any));
+        assert_eq!(h.rate_limit, None);
+        let h = config(&[("FRAISEQL_RATE_LIMIT", "100")]).unwrap().http;
+        let per_second = RateLimit {
+            requests: 100,
+            period: Duration::from_secs(1),
+            burst: 100,
+        };
+        assert_eq!(h.rate_limit, Some(per_second));
+        let h = config(&[
+            ("FRAISEQL_RATE_LIMIT", "600/M"),
+            ("FRAISEQL_RATE_LIMIT_BURST", "20"),
+        ])
+        .unwrap()
+        .http;
+        let per_minute = RateLimit {
+            requests: 600,
+            period: Duration::from_secs(60),
+            burst: 20,
+        };
+        assert_eq!(h.rate_limit, Some(per_minute));
         for (variable, bad) in [
             ("FRAISEQL_CORS_ORIGINS", "app.example.com"),
             ("FRAISEQL_CORS_ORIGINS", "https://a.example/path"),
             ("FRAISEQL_COMPRESSION", "gzip"),
+            ("FRAISEQL_RATE_LIMIT", "0/s"),
+            ("FRAISEQL_RATE_LIMIT", "10/day"),
         ] {
             let e = config(&[(variable, bad)]).unwrap_err().to_string();
             assert!(e.starts_with(&format!("{variable}={bad:?} is not")), "{e}");

@@ -9,6 +9,7 @@ mod graphql_route;
 mod health;
 pub mod lifecycle;
 mod observe;
+pub mod rate_limit;
 pub mod settings;
 
 use std::sync::Arc;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub draining: lifecycle::Draining,
     /// CORS and compression (`FRAISEQL_CORS_ORIGINS`, `FRAISEQL_COMPRESSION`).
     pub http: settings::HttpSettings,
+    /// Per-client rate limits (`FRAISEQL_RATE_LIMIT`), when configured.
+    pub rate_limiter: Option<Arc<rate_limit::RateLimiter>>,
 }
 
 /// Serves until SIGINT/SIGTERM, then drains (see [`lifecycle`]), stops accepting and finishes
@@ -55,6 +58,8 @@ pub async fn serve(
             .map_or_else(actix_cors::Cors::default, cors::middleware);
         App::new()
             .app_data(state.clone())
+            // Inside `observe`, so refused requests are counted by status like any other.
+            .wrap(actix_web::middleware::from_fn(rate_limit::limit))
             .wrap(actix_web::middleware::from_fn(observe::observe))
             .wrap(Condition::new(http.compression, Compress::default()))
             .wrap(Condition::new(http.cors.is_some(), cors))

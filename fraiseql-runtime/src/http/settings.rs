@@ -1,5 +1,8 @@
-//! HTTP settings beside the request limits: CORS origins (`FRAISEQL_CORS_ORIGINS`) and response
-//! compression (`FRAISEQL_COMPRESSION`), read by `config.rs`.
+//! HTTP settings beside the request limits: CORS origins (`FRAISEQL_CORS_ORIGINS`), response
+//! compression (`FRAISEQL_COMPRESSION`) and per-client rate limits (`FRAISEQL_RATE_LIMIT`,
+//! `FRAISEQL_RATE_LIMIT_BURST`), read by `config.rs`.
+
+pub use super::rate_limit::RateLimit;
 
 /// What the HTTP layer does beyond answering GraphQL.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -8,6 +11,8 @@ pub struct HttpSettings {
     pub cors: Option<CorsOrigins>,
     /// Whether responses are compressed for clients that accept it (`FRAISEQL_COMPRESSION`).
     pub compression: bool,
+    /// Requests per client (`FRAISEQL_RATE_LIMIT`); `None`: unlimited.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Default for HttpSettings {
@@ -15,6 +20,7 @@ impl Default for HttpSettings {
         HttpSettings {
             cors: None,
             compression: true,
+            rate_limit: None,
         }
     }
 }
