@@ -74,7 +74,6 @@ pub(super) async fn run(
     params: GraphqlRequest,
     transport: Transport,
 ) -> Result<crate::graphql::Handled, HttpResponse> {
-    crate::db::stats::set_operation(params.operation_name.as_deref());
     let timeout = state.service.limits().request_timeout;
     match actix_web::rt::time::timeout(timeout, caught(state, params, transport)).await {
         Ok(Ok(handled)) => Ok(handled),
@@ -88,14 +87,16 @@ pub(super) async fn run(
     }
 }
 
-/// Runs one GraphQL request; a panic under it becomes an internal error's body (its text
-/// logged under an error id, the client given the id).
+/// Runs one GraphQL request (one entry of a batch) under its operation's name for the slow
+/// statement log; a panic under it becomes an internal error's body (its text logged under an
+/// error id, the client given the id).
 pub(super) async fn caught(
     state: &AppState,
     params: GraphqlRequest,
     transport: Transport,
 ) -> Result<crate::graphql::Handled, Vec<u8>> {
     use futures_util::FutureExt;
+    crate::db::stats::set_operation(params.operation_name.as_deref());
     let respond = std::panic::AssertUnwindSafe(state.service.respond(params, transport));
     respond
         .catch_unwind()
