@@ -10,7 +10,7 @@ mod support;
 use fraiseql_runtime::persisted::sha256_hex;
 use serde_json::{json, Value};
 use support::services::{drop_redis_prefix, unique};
-use support::{free_port, temp_dir, TestServer};
+use support::{free_port, run_cli, temp_dir, TestServer};
 
 const USERS_PAGE: &str = include_str!("../schema/operations/users_page.graphql");
 const USER_WITH_POSTS: &str = include_str!("../schema/operations/user_with_posts.graphql");
@@ -242,4 +242,28 @@ fn with_redis_down_apq_goes_on_in_process() {
     let (status, _, body) = server.post_json(json!({"extensions": apq(&hash)}));
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["user"]["id"], "2", "{body}");
+}
+
+#[test]
+fn a_trusted_document_over_a_configured_limit_stops_the_server_at_start() {
+    let dir = temp_dir("persisted-limit");
+    let url = format!("sqlite://{}", dir.join("blog.db").display());
+    let bind = format!("127.0.0.1:{}", free_port());
+    let output = run_cli(
+        &["serve"],
+        &[
+            ("DATABASE_URL", url.as_str()),
+            ("FRAISEQL_BIND", bind.as_str()),
+            ("FRAISEQL_MAX_DEPTH", "3"),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "trusted operation UserWithPosts (schema/operations/user_with_posts.graphql:2:1) \
+             cannot be served: the operation nests fields deeper than the limit of 3"
+        ),
+        "{stderr}"
+    );
 }

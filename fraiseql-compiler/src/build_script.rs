@@ -50,9 +50,12 @@ pub fn compile_dir(root: &Path, dir: &str) -> Result<(Generated, Vec<PathBuf>), 
     Ok((generated, files))
 }
 
+/// `(shown path, text)` of each file, as the compiler takes them.
+type Sources = Vec<(String, String)>;
+
 /// `(shown path, text)` of each `.graphql` file directly in `<root>/<dir>`, by name, and the
 /// files' full paths.
-fn read_sources(root: &Path, dir: &str) -> Result<(Vec<(String, String)>, Vec<PathBuf>), DirError> {
+fn read_sources(root: &Path, dir: &str) -> Result<(Sources, Vec<PathBuf>), DirError> {
     let full = root.join(dir);
     let read_dir = std::fs::read_dir(&full).map_err(|source| DirError::ReadDir {
         dir: dir.to_owned(),

@@ -340,7 +340,8 @@ async fn serve(model: &'static SchemaModel) -> ExitCode {
         .with_persisted(apq, config.persisted_only);
     let service = match service {
         Ok(service) => service,
-        Err(e) => return fail(e),
+        // The compiler validated it, so what refuses it is a configured limit: exit 2.
+        Err(e) => return config_error(e),
     };
     if config.persisted_only {
         tracing::info!(
