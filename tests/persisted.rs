@@ -9,7 +9,7 @@ mod support;
 
 use fraiseql_runtime::persisted::sha256_hex;
 use serde_json::{json, Value};
-use support::services::{drop_redis_prefix, unique};
+use support::services::{drop_redis_prefix, redis_get, unique};
 use support::{free_port, run_cli, temp_dir, TestServer};
 
 const USERS_PAGE: &str = include_str!("../schema/operations/users_page.graphql");
@@ -223,6 +223,10 @@ fn a_hash_registered_on_one_server_is_served_by_another_through_redis() {
 
     let (_, _, body) = first.post_json(json!({"query": text, "extensions": apq(&hash)}));
     assert_eq!(body["data"]["users"][1]["id"], "2", "{body}");
+    assert_eq!(
+        redis_get(REDIS_PORT, &format!("{prefix}apq:{hash}")).as_deref(),
+        Some(text)
+    );
     let (status, _, body) = second.post_json(json!({"extensions": apq(&hash)}));
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["users"][1]["id"], "2", "{body}");
@@ -236,12 +240,26 @@ fn with_redis_down_apq_goes_on_in_process() {
     let server = TestServer::start(&[("REDIS_URL", dead.as_str())]);
     let text = "query Degraded { user(id: 2) { id } }";
     let hash = sha256_hex(text);
+    let started = std::time::Instant::now();
     let (status, _, body) = server.post_json(json!({"query": text, "extensions": apq(&hash)}));
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["user"]["id"], "2", "{body}");
     let (status, _, body) = server.post_json(json!({"extensions": apq(&hash)}));
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["user"]["id"], "2", "{body}");
+    // Redis was tried and given up on, not waited for.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        server
+            .log()
+            .contains("Redis (persisted queries) failed; persisted queries are kept in process"),
+        "{}",
+        server.log()
+    );
 }
 
 #[test]
