@@ -33,6 +33,8 @@ pub struct Config {
     pub limits: crate::graphql::Limits,
     /// Shards (`DATABASE_URL_SHARDS`, `FRAISEQL_SHARD_RANGES`).
     pub shards: ShardSettings,
+    /// `FRAISEQL_PERSISTED_ONLY`: only trusted documents (`schema/operations/`) run.
+    pub persisted_only: bool,
 }
 
 /// A configuration value that cannot be used.
@@ -127,7 +129,24 @@ impl Config {
             cache: crate::cache::cache_settings(&lookup)?,
             limits: limits(&lookup)?,
             shards,
+            persisted_only: persisted_only(&lookup)?,
         })
+    }
+}
+
+/// `FRAISEQL_PERSISTED_ONLY`: `true`/`on`/`1` or `false`/`off`/`0` (default false).
+pub fn persisted_only(lookup: &impl Fn(&str) -> Option<String>) -> Result<bool, ConfigError> {
+    match lookup("FRAISEQL_PERSISTED_ONLY") {
+        None => Ok(false),
+        Some(value) => match value.trim().to_ascii_lowercase().as_str() {
+            "" | "false" | "off" | "0" => Ok(false),
+            "true" | "on" | "1" => Ok(true),
+            _ => Err(ConfigError::Setting {
+                variable: "FRAISEQL_PERSISTED_ONLY",
+                value,
+                expected: "true or false",
+            }),
+        },
     }
 }
 
@@ -588,6 +607,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("on or off"), "{e}");
+    }
+
+    #[test]
+    fn persisted_only_is_read() {
+        assert!(!config(&[]).unwrap().persisted_only);
+        assert!(
+            config(&[("FRAISEQL_PERSISTED_ONLY", "true")])
+                .unwrap()
+                .persisted_only
+        );
+        assert!(
+            !config(&[("FRAISEQL_PERSISTED_ONLY", "off")])
+                .unwrap()
+                .persisted_only
+        );
+        let error = config(&[("FRAISEQL_PERSISTED_ONLY", "yes")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "FRAISEQL_PERSISTED_ONLY=\"yes\" is not true or false"
+        );
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! The GraphQL service: request parameters -> (plan cache | parse, validate, plan) -> coerce
 //! variables -> execute. A document seen before (same text, same operationName) is neither
-//! parsed, validated nor planned again: its prepared operation comes from the plan cache.
+//! parsed, validated nor planned again: its prepared operation comes from the plan cache. A
+//! trusted document (`persisted/`) was planned at startup and is served from there; an APQ hash
+//! is turned back into its registered text first.
 
 pub mod errors;
 pub mod limits;
+mod persisted;
 pub mod request;
 
 use std::sync::Arc;
@@ -21,6 +24,7 @@ use crate::cache::{DocumentCache, HttpCaching, ResultCache};
 use crate::db::Database;
 use crate::exec::{execute, execute_with, ExecOutcome, ExecRequest};
 use crate::metrics::Metrics;
+use crate::persisted::{ApqStore, TrustedDocuments};
 use crate::plan::OperationPlan;
 use crate::schema::ApiSchema;
 pub use limits::Limits;
@@ -51,6 +55,9 @@ pub enum Outcome {
     /// Syntax, validation or variable-coercion errors, nothing executed: 400 for
     /// `application/graphql-response+json`, 200 for legacy `application/json`.
     NotExecuted(Vec<u8>),
+    /// Apollo's `PersistedQueryNotFound`: HTTP 200 whatever the media type, as Apollo's
+    /// servers answer it and its clients expect (they then send the text with the hash).
+    PersistedQueryNotFound(Vec<u8>),
     /// Executed (the body may still carry field errors).
     Executed(ExecOutcome),
 }
@@ -85,6 +92,12 @@ pub struct GraphqlService {
     metrics: Arc<Metrics>,
     results: Option<Arc<ResultCache>>,
     limits: Limits,
+    /// Trusted documents, planned at startup ([`GraphqlService::with_persisted`]).
+    trusted: TrustedDocuments<PreparedOperation>,
+    /// Texts registered by APQ clients.
+    apq: ApqStore,
+    /// `FRAISEQL_PERSISTED_ONLY`: only trusted documents run.
+    persisted_only: bool,
 }
 
 impl GraphqlService {
@@ -106,6 +119,9 @@ impl GraphqlService {
             metrics,
             results: None,
             limits: Limits::default(),
+            trusted: TrustedDocuments::default(),
+            apq: ApqStore::new(None),
+            persisted_only: false,
         }
     }
 
@@ -149,12 +165,12 @@ impl GraphqlService {
     /// Runs one request, with the HTTP caching of its response: a query's root fields come
     /// from the result cache where their policies allow, the rest run; a mutation invalidates
     /// what it wrote.
-    pub async fn respond(&self, request: GraphqlRequest, transport: Transport) -> Handled {
+    pub async fn respond(&self, mut request: GraphqlRequest, transport: Transport) -> Handled {
         let not_cached = |outcome| Handled {
             outcome,
             caching: HttpCaching::no_store(),
         };
-        let prepared = match self.prepare(&request, transport) {
+        let prepared = match self.resolve(&mut request, transport).await {
             Ok(prepared) => prepared,
             Err(outcome) => return not_cached(outcome),
         };
