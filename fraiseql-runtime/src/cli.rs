@@ -16,6 +16,7 @@ use crate::graphql::GraphqlService;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
 use crate::model::SchemaModel;
+use crate::persisted::{apq::ApqRedis, ApqStore};
 use crate::plan::OperationPlan;
 use crate::schema::ApiSchema;
 
@@ -333,10 +334,27 @@ async fn serve(model: &'static SchemaModel) -> ExitCode {
         Ok(limiter) => limiter,
         Err(e) => return fail(format!("cannot set up rate limits: {e}")),
     };
+    let apq = match apq_store(&config.cache) {
+        Ok(apq) => apq,
+        Err(code) => return code,
+    };
+    let service = GraphqlService::new(api, database, metrics.clone())
+        .with_cache(cache)
+        .with_limits(config.limits)
+        .with_persisted(apq, config.persisted_only);
+    let service = match service {
+        Ok(service) => service,
+        // The compiler validated it, so what refuses it is a configured limit: exit 2.
+        Err(e) => return config_error(e),
+    };
+    if config.persisted_only {
+        tracing::info!(
+            trusted = service.trusted_documents(),
+            "FRAISEQL_PERSISTED_ONLY: only trusted documents run"
+        );
+    }
     let state = AppState {
-        service: GraphqlService::new(api, database, metrics.clone())
-            .with_cache(cache)
-            .with_limits(config.limits),
+        service,
         metrics,
         schema_hash: model.hash,
         draining: http::lifecycle::Draining::default(),
@@ -368,6 +386,25 @@ fn rate_limiter(
             retry: cache.redis_retry,
         });
     http::rate_limit::RateLimiter::new(limit, budget.as_ref()).map(|l| Some(Arc::new(l)))
+}
+
+/// APQ texts in process and, with `REDIS_URL`, in the region's Redis (the result cache's
+/// prefix, timeout and retry interval).
+fn apq_store(cache: &crate::cache::CacheSettings) -> Result<ApqStore, ExitCode> {
+    let Some(url) = &cache.redis_url else {
+        return Ok(ApqStore::new(None));
+    };
+    match ApqRedis::connect(
+        url,
+        &cache.redis_prefix,
+        cache.redis_timeout,
+        cache.redis_retry,
+    ) {
+        Ok(redis) => Ok(ApqStore::new(Some(redis))),
+        Err(e) => Err(config_error(format!(
+            "REDIS_URL is not a Redis URL this server can use: {e}"
+        ))),
+    }
 }
 
 async fn migrate(model: &'static SchemaModel, dry_run: bool) -> ExitCode {

@@ -36,6 +36,8 @@ pub struct Config {
     pub shards: ShardSettings,
     /// CORS and compression (`FRAISEQL_CORS_ORIGINS`, `FRAISEQL_COMPRESSION`).
     pub http: HttpSettings,
+    /// `FRAISEQL_PERSISTED_ONLY`: only trusted documents (`schema/operations/`) run.
+    pub persisted_only: bool,
 }
 
 /// A configuration value that cannot be used.
@@ -131,7 +133,24 @@ impl Config {
             limits: limits(&lookup)?,
             shards,
             http: http_settings(&lookup)?,
+            persisted_only: persisted_only(&lookup)?,
         })
+    }
+}
+
+/// `FRAISEQL_PERSISTED_ONLY`: `true`/`on`/`1` or `false`/`off`/`0` (default false).
+pub fn persisted_only(lookup: &impl Fn(&str) -> Option<String>) -> Result<bool, ConfigError> {
+    match lookup("FRAISEQL_PERSISTED_ONLY") {
+        None => Ok(false),
+        Some(value) => match value.trim().to_ascii_lowercase().as_str() {
+            "" | "false" | "off" | "0" => Ok(false),
+            "true" | "on" | "1" => Ok(true),
+            _ => Err(ConfigError::Setting {
+                variable: "FRAISEQL_PERSISTED_ONLY",
+                value,
+                expected: "true or false",
+            }),
+        },
     }
 }
 
@@ -695,6 +714,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("on or off"), "{e}");
+    }
+
+    #[test]
+    fn persisted_only_is_read() {
+        assert!(!config(&[]).unwrap().persisted_only);
+        assert!(
+            config(&[("FRAISEQL_PERSISTED_ONLY", "true")])
+                .unwrap()
+                .persisted_only
+        );
+        assert!(
+            !config(&[("FRAISEQL_PERSISTED_ONLY", "off")])
+                .unwrap()
+                .persisted_only
+        );
+        let error = config(&[("FRAISEQL_PERSISTED_ONLY", "yes")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "FRAISEQL_PERSISTED_ONLY=\"yes\" is not true or false"
+        );
     }
 
     #[test]

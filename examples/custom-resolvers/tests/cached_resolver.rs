@@ -49,15 +49,17 @@ async fn a_cached_resolver_runs_once_per_arguments_until_its_table_is_written() 
             let before = std::fs::read(&trace).map(|b| b.len()).unwrap_or(0);
             let request = GraphqlRequest {
                 query: query.to_string(),
+                persisted: None,
                 variables: serde_json::from_value(variables).expect("variables"),
                 operation_name: None,
                 headers: Vec::new(),
             };
             let body = match service.handle(request, Transport::Post).await {
                 Outcome::Executed(outcome) => outcome.body,
-                Outcome::BadRequest(b) | Outcome::MethodNotAllowed(b) | Outcome::NotExecuted(b) => {
-                    b
-                }
+                Outcome::BadRequest(b)
+                | Outcome::MethodNotAllowed(b)
+                | Outcome::NotExecuted(b)
+                | Outcome::PersistedQueryNotFound(b) => b,
             };
             let traced = std::fs::read(&trace).unwrap_or_default();
             let statements: Vec<String> =

@@ -48,13 +48,17 @@ impl App {
         let before = std::fs::read(&self.trace).map(|b| b.len()).unwrap_or(0);
         let request = GraphqlRequest {
             query: query.to_string(),
+            persisted: None,
             variables: serde_json::from_value(variables).expect("variables"),
             operation_name: None,
             headers: Vec::new(),
         };
         let body = match self.service.handle(request, Transport::Post).await {
             Outcome::Executed(outcome) => outcome.body,
-            Outcome::BadRequest(b) | Outcome::MethodNotAllowed(b) | Outcome::NotExecuted(b) => b,
+            Outcome::BadRequest(b)
+            | Outcome::MethodNotAllowed(b)
+            | Outcome::NotExecuted(b)
+            | Outcome::PersistedQueryNotFound(b) => b,
         };
         let traced = std::fs::read(&self.trace).unwrap_or_default();
         let statements = String::from_utf8_lossy(&traced[before.min(traced.len())..])

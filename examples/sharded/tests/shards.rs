@@ -933,13 +933,17 @@ impl Drop for Env {
 async fn run(service: &GraphqlService, query: &str, variables: Value) -> Value {
     let request = GraphqlRequest {
         query: query.to_string(),
+        persisted: None,
         variables: serde_json::from_value(variables).expect("variables"),
         operation_name: None,
         headers: Vec::new(),
     };
     let body = match service.handle(request, Transport::Post).await {
         Outcome::Executed(outcome) => outcome.body,
-        Outcome::BadRequest(b) | Outcome::MethodNotAllowed(b) | Outcome::NotExecuted(b) => b,
+        Outcome::BadRequest(b)
+        | Outcome::MethodNotAllowed(b)
+        | Outcome::NotExecuted(b)
+        | Outcome::PersistedQueryNotFound(b) => b,
     };
     serde_json::from_slice(&body).expect("JSON body")
 }

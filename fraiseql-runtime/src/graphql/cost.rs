@@ -151,6 +151,20 @@ pub fn check(estimate: u64, limit: u64) -> Result<(), CostError> {
     Ok(())
 }
 
+/// A request refused for its estimated cost, with the estimate and the limit in `extensions`.
+pub(super) fn refused(error: CostError) -> super::Outcome {
+    let mut graphql_error = super::errors::plain(error.to_string(), COST_LIMIT_EXCEEDED);
+    graphql_error.extensions.insert(
+        "cost",
+        apollo_compiler::response::JsonValue::from(error.estimate),
+    );
+    graphql_error.extensions.insert(
+        "maxCost",
+        apollo_compiler::response::JsonValue::from(error.limit),
+    );
+    super::Outcome::NotExecuted(super::errors::body(&[graphql_error]))
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::OnceLock;

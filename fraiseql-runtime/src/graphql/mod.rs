@@ -1,11 +1,14 @@
 //! The GraphQL service: request parameters -> (plan cache | parse, validate, plan) -> coerce
 //! variables -> execute. A document seen before (same text, same operationName) is neither
-//! parsed, validated nor planned again: its prepared operation comes from the plan cache.
+//! parsed, validated nor planned again: its prepared operation comes from the plan cache. A
+//! trusted document (`persisted/`) was planned at startup and is served from there; an APQ hash
+//! is turned back into its registered text first.
 
 pub mod cost;
 pub mod errors;
 pub mod internal;
 pub mod limits;
+mod persisted;
 pub mod request;
 
 use std::sync::Arc;
@@ -23,6 +26,7 @@ use crate::cache::{DocumentCache, HttpCaching, ResultCache};
 use crate::db::Database;
 use crate::exec::{execute, execute_with, ExecOutcome, ExecRequest};
 use crate::metrics::Metrics;
+use crate::persisted::{ApqStore, TrustedDocuments};
 use crate::plan::OperationPlan;
 use crate::schema::ApiSchema;
 use cost::CostEstimate;
@@ -54,6 +58,9 @@ pub enum Outcome {
     /// Syntax, validation or variable-coercion errors, nothing executed: 400 for
     /// `application/graphql-response+json`, 200 for legacy `application/json`.
     NotExecuted(Vec<u8>),
+    /// Apollo's `PersistedQueryNotFound`: HTTP 200 whatever the media type, as Apollo's
+    /// servers answer it and its clients expect (they then send the text with the hash).
+    PersistedQueryNotFound(Vec<u8>),
     /// Executed (the body may still carry field errors).
     Executed(ExecOutcome),
 }
@@ -90,6 +97,12 @@ pub struct GraphqlService {
     metrics: Arc<Metrics>,
     results: Option<Arc<ResultCache>>,
     limits: Limits,
+    /// Trusted documents, planned at startup ([`GraphqlService::with_persisted`]).
+    trusted: TrustedDocuments<PreparedOperation>,
+    /// Texts registered by APQ clients.
+    apq: ApqStore,
+    /// `FRAISEQL_PERSISTED_ONLY`: only trusted documents run.
+    persisted_only: bool,
 }
 
 impl GraphqlService {
@@ -111,6 +124,9 @@ impl GraphqlService {
             metrics,
             results: None,
             limits: Limits::default(),
+            trusted: TrustedDocuments::default(),
+            apq: ApqStore::new(None),
+            persisted_only: false,
         }
     }
 
@@ -154,12 +170,12 @@ impl GraphqlService {
     /// Runs one request, with the HTTP caching of its response: a query's root fields come
     /// from the result cache where their policies allow, the rest run; a mutation invalidates
     /// what it wrote.
-    pub async fn respond(&self, request: GraphqlRequest, transport: Transport) -> Handled {
+    pub async fn respond(&self, mut request: GraphqlRequest, transport: Transport) -> Handled {
         let not_cached = |outcome| Handled {
             outcome,
             caching: HttpCaching::no_store(),
         };
-        let prepared = match self.prepare(&request, transport) {
+        let prepared = match self.resolve(&mut request, transport).await {
             Ok(prepared) => prepared,
             Err(outcome) => return not_cached(outcome),
         };
@@ -195,7 +211,7 @@ impl GraphqlService {
         if prepared.cost.has_variables() {
             let rows = prepared.cost.rows(&variables, self.limits.max_page_size);
             if let Err(e) = cost::check(rows, self.limits.max_cost) {
-                return not_cached(cost_exceeded(e));
+                return not_cached(cost::refused(e));
             }
         }
         let exec = ExecRequest {
@@ -338,7 +354,7 @@ impl GraphqlService {
         })?;
         // What literals fix is checked now, before planning; a `limit: $n` per request.
         let cost = CostEstimate::of(&document, operation, limits.max_page_size);
-        cost::check(cost.fixed(), limits.max_cost).map_err(cost_exceeded)?;
+        cost::check(cost.fixed(), limits.max_cost).map_err(cost::refused)?;
         let dialect = self.database.dialect();
         let page_size = Some(limits.max_page_size);
         let plan = OperationPlan::build_paged(&self.api, &document, operation, dialect, page_size)
@@ -378,20 +394,6 @@ fn limit_exceeded(message: String) -> Outcome {
         message,
         limits::LIMIT_EXCEEDED,
     )]))
-}
-
-/// A request refused for its estimated cost, with the estimate and the limit in `extensions`.
-fn cost_exceeded(error: cost::CostError) -> Outcome {
-    let mut graphql_error = errors::plain(error.to_string(), cost::COST_LIMIT_EXCEEDED);
-    graphql_error.extensions.insert(
-        "cost",
-        apollo_compiler::response::JsonValue::from(error.estimate),
-    );
-    graphql_error.extensions.insert(
-        "maxCost",
-        apollo_compiler::response::JsonValue::from(error.limit),
-    );
-    Outcome::NotExecuted(errors::body(&[graphql_error]))
 }
 
 fn method_not_allowed() -> Outcome {

@@ -73,7 +73,8 @@ async fn entry_body(state: &AppState, request: &HttpRequest, entry: serde_json::
         Ok(handled) => match handled.outcome {
             Outcome::BadRequest(body)
             | Outcome::MethodNotAllowed(body)
-            | Outcome::NotExecuted(body) => body,
+            | Outcome::NotExecuted(body)
+            | Outcome::PersistedQueryNotFound(body) => body,
             Outcome::Executed(result) => result.body,
         },
         Err(body) => body,

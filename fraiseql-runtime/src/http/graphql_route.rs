@@ -141,7 +141,8 @@ fn unreadable_body(
 /// `GET /graphql`: a query in the query string, or the playground for a browser.
 pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let query_string = request.query_string();
-    let has_query = url::form_urlencoded::parse(query_string.as_bytes()).any(|(k, _)| k == "query");
+    let has_query = url::form_urlencoded::parse(query_string.as_bytes())
+        .any(|(k, _)| matches!(k.as_ref(), "query" | "documentId" | "id" | "extensions"));
     if !has_query && accept::prefers_html(header_text(&request, header::ACCEPT)) {
         return HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
@@ -247,7 +248,9 @@ fn outcome_response(state: &AppState, outcome: Outcome, media: &'static str) -> 
         Outcome::NotExecuted(body) if modern => {
             respond(state, StatusCode::BAD_REQUEST, media, body)
         }
-        Outcome::NotExecuted(body) => respond(state, StatusCode::OK, media, body),
+        Outcome::NotExecuted(body) | Outcome::PersistedQueryNotFound(body) => {
+            respond(state, StatusCode::OK, media, body)
+        }
         // The database was down or out of connections and no data came back: a server-side
         // failure, so clients and load balancers see that a retry may help. With partial data
         // the spec requires 2xx. The executor writes `data` last, so a null one ends the body.
