@@ -311,9 +311,11 @@ fn each_client_has_its_own_budget_and_over_it_gets_429_before_any_sql() {
     assert_admitted(as_client(&server, Some("alice")));
     assert_limited(as_client(&server, Some("alice")));
     assert_admitted(as_client(&server, Some("bob")));
-    // Other paths are not limited.
+    // Other paths are not limited; the refusals are counted by code.
     let (status, _, _) = server.get("/health/live", "*/*");
     assert_eq!(status, 200);
+    let refused = server.series(r#"fraiseql_graphql_errors_total{code="RATE_LIMITED"}"#);
+    assert_eq!(refused, 2.0);
     let _ = std::fs::remove_dir_all(&trace_dir);
 }
 

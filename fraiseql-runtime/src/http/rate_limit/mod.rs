@@ -171,32 +171,47 @@ pub(crate) async fn limit(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let limiter = request
-        .app_data::<web::Data<AppState>>()
-        .and_then(|state| state.rate_limiter.clone());
-    let Some(limiter) = limiter.filter(|_| request.path() == "/graphql") else {
+    let state = request.app_data::<web::Data<AppState>>().cloned();
+    let limited = state
+        .as_ref()
+        .and_then(|state| Some((state, state.rate_limiter.clone()?)))
+        .filter(|_| request.path() == "/graphql");
+    let Some((state, limiter)) = limited else {
         return next.call(request).await.map(|r| r.map_into_left_body());
     };
     match limiter.check(&client_key(&request)).await {
         Ok(()) => next.call(request).await.map(|r| r.map_into_left_body()),
-        Err(wait) => Ok(request
-            .into_response(too_many(wait, limiter.limit()))
-            .map_into_right_body()),
+        Err(wait) => {
+            let body = refusal(wait, limiter.limit());
+            state.metrics.requests.count_errors(&body);
+            Ok(request
+                .into_response(too_many(wait, body))
+                .map_into_right_body())
+        }
     }
 }
 
-/// 429 with `Retry-After` (whole seconds, at least one) and a GraphQL error body.
-fn too_many(wait: Duration, limit: RateLimit) -> HttpResponse {
-    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+/// Whole seconds until `wait` has passed, at least one (`Retry-After` has no fractions).
+fn retry_seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
+/// The GraphQL error body of a refused request.
+fn refusal(wait: Duration, limit: RateLimit) -> Vec<u8> {
     let message = format!(
         "too many requests: this client may send {} per {} s (bursts of {}); retry in {} s",
         limit.requests,
         limit.period.as_secs(),
         limit.burst,
-        seconds.max(1)
+        retry_seconds(wait)
     );
+    errors::body(&[errors::plain(message, RATE_LIMITED)])
+}
+
+/// 429 with `Retry-After` and the GraphQL error body.
+fn too_many(wait: Duration, body: Vec<u8>) -> HttpResponse {
     HttpResponse::build(StatusCode::TOO_MANY_REQUESTS)
-        .insert_header((header::RETRY_AFTER, seconds.max(1).to_string()))
+        .insert_header((header::RETRY_AFTER, retry_seconds(wait).to_string()))
         .content_type("application/json")
-        .body(errors::body(&[errors::plain(message, RATE_LIMITED)]))
+        .body(body)
 }
