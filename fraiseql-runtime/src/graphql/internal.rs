@@ -22,6 +22,7 @@ pub fn error_id() -> String {
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
+            // The low 64 bits: they are what changes from one call to the next.
             .map_or(0, |d| d.as_nanos() as u64);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         bytes = (nanos ^ n.rotate_left(48)).to_be_bytes();
