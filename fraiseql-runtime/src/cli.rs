@@ -330,6 +330,10 @@ async fn serve(model: &'static SchemaModel) -> ExitCode {
         Ok(cache) => cache,
         Err(e) => return config_error(e),
     };
+    let rate_limiter = match rate_limiter(&config) {
+        Ok(limiter) => limiter,
+        Err(e) => return fail(format!("cannot set up rate limits: {e}")),
+    };
     let apq = match apq_store(&config.cache) {
         Ok(apq) => apq,
         Err(code) => return code,
@@ -354,11 +358,34 @@ async fn serve(model: &'static SchemaModel) -> ExitCode {
         metrics,
         schema_hash: model.hash,
         draining: http::lifecycle::Draining::default(),
+        http: config.http.clone(),
+        rate_limiter,
     };
     match http::serve(&config, shutdown, state).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(format!("cannot serve on {}: {e}", config.bind)),
     }
+}
+
+/// The rate limiter of `FRAISEQL_RATE_LIMIT`, its budget shared through the cache's Redis when
+/// `REDIS_URL` is set.
+fn rate_limiter(
+    config: &Config,
+) -> Result<Option<Arc<http::rate_limit::RateLimiter>>, redis::RedisError> {
+    let Some(limit) = config.http.rate_limit else {
+        return Ok(None);
+    };
+    let cache = &config.cache;
+    let budget = cache
+        .redis_url
+        .as_ref()
+        .map(|url| http::rate_limit::SharedBudget {
+            url: url.clone(),
+            prefix: cache.redis_prefix.clone(),
+            timeout: cache.redis_timeout,
+            retry: cache.redis_retry,
+        });
+    http::rate_limit::RateLimiter::new(limit, budget.as_ref()).map(|l| Some(Arc::new(l)))
 }
 
 /// APQ texts in process and, with `REDIS_URL`, in the region's Redis (the result cache's

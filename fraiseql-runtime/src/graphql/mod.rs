@@ -4,7 +4,9 @@
 //! trusted document (`persisted/`) was planned at startup and is served from there; an APQ hash
 //! is turned back into its registered text first.
 
+pub mod cost;
 pub mod errors;
+pub mod internal;
 pub mod limits;
 mod persisted;
 pub mod request;
@@ -27,6 +29,7 @@ use crate::metrics::Metrics;
 use crate::persisted::{ApqStore, TrustedDocuments};
 use crate::plan::OperationPlan;
 use crate::schema::ApiSchema;
+use cost::CostEstimate;
 pub use limits::Limits;
 pub use request::{GraphqlRequest, RequestParamsError};
 
@@ -74,6 +77,8 @@ pub struct PreparedOperation {
     cache: DocumentCache,
     /// Variables given to `limit` arguments, checked against the page size per request.
     limit_variables: Vec<apollo_compiler::Name>,
+    /// The rows it can return, filled in per request when a `limit` is a variable.
+    cost: CostEstimate,
 }
 
 /// An executed (or refused) request and how HTTP caches may keep its response.
@@ -202,6 +207,12 @@ impl GraphqlService {
             limits::check_page_sizes(&prepared.limit_variables, &variables, &self.limits)
         {
             return not_cached(limit_exceeded(e.0));
+        }
+        if prepared.cost.has_variables() {
+            let rows = prepared.cost.rows(&variables, self.limits.max_page_size);
+            if let Err(e) = cost::check(rows, self.limits.max_cost) {
+                return not_cached(cost::refused(e));
+            }
         }
         let exec = ExecRequest {
             api: &self.api,
@@ -341,6 +352,9 @@ impl GraphqlService {
                 errors::BAD_REQUEST,
             )]))
         })?;
+        // What literals fix is checked now, before planning; a `limit: $n` per request.
+        let cost = CostEstimate::of(&document, operation, limits.max_page_size);
+        cost::check(cost.fixed(), limits.max_cost).map_err(cost::refused)?;
         let dialect = self.database.dialect();
         let page_size = Some(limits.max_page_size);
         let plan = OperationPlan::build_paged(&self.api, &document, operation, dialect, page_size)
@@ -356,6 +370,7 @@ impl GraphqlService {
             plan,
             document,
             limit_variables,
+            cost,
         })
     }
 }

@@ -63,6 +63,11 @@ impl GraphqlRequest {
     pub fn from_json(body: &[u8]) -> Result<GraphqlRequest, RequestParamsError> {
         let value: serde_json::Value = serde_json::from_slice(body)
             .map_err(|e| RequestParamsError::MalformedJson(e.to_string()))?;
+        GraphqlRequest::from_value(value)
+    }
+
+    /// From a POST body already read as JSON (one entry of a batch).
+    pub fn from_value(value: serde_json::Value) -> Result<GraphqlRequest, RequestParamsError> {
         let serde_json::Value::Object(mut map) = value else {
             return Err(RequestParamsError::NotAnObject);
         };
