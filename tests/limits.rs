@@ -144,6 +144,51 @@ fn each_limit_and_hostile_document_is_refused_before_any_sql() {
 }
 
 #[test]
+fn an_operation_over_the_estimated_cost_is_refused_before_any_sql() {
+    let trace_dir = temp_dir("cost-trace");
+    let trace = trace_dir.join("statements.trace");
+    let server = TestServer::start(&[
+        (
+            "FRAISEQL_SQLITE_TRACE",
+            trace.to_str().expect("utf-8 temp path"),
+        ),
+        ("FRAISEQL_MAX_COST", "100"),
+    ]);
+    let traced = || std::fs::read(&trace).map(|b| b.len()).unwrap_or(0);
+    let refused = |request: Value, estimate: u64| {
+        let before = traced();
+        let (status, _, body) = server.post_json(request);
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(codes(&body), ["COST_LIMIT_EXCEEDED"], "{body}");
+        let error = &body["errors"][0];
+        assert_eq!(error["extensions"]["cost"], estimate, "{body}");
+        assert_eq!(error["extensions"]["maxCost"], 100, "{body}");
+        assert!(body.get("data").is_none(), "{body}");
+        assert_eq!(traced(), before, "{body}: reached the database");
+    };
+    // 10 users and 10 posts for each: 110 rows.
+    refused(
+        json!({"query": "{ users(limit: 10) { id posts(limit: 10) { id } } }"}),
+        110,
+    );
+    // No limit: the page size (1000) counts.
+    refused(json!({"query": "{ users { id } }"}), 1000);
+    // A cheap document passes: 5 + 25 rows.
+    let body = server.query(
+        "{ users(limit: 5) { id posts(limit: 5) { id } } }",
+        json!({}),
+    );
+    assert!(body.get("errors").is_none(), "{body}");
+    // A variable limit is filled in per request, the plan cached or not.
+    let by_variable = "query Q($n: Int) { users(limit: $n) { id posts(limit: 10) { id } } }";
+    let body = server.query(by_variable, json!({"n": 9}));
+    assert!(body.get("errors").is_none(), "{body}");
+    refused(json!({"query": by_variable, "variables": {"n": 10}}), 110);
+    answers(&server);
+    let _ = std::fs::remove_dir_all(&trace_dir);
+}
+
+#[test]
 fn a_body_over_the_limit_is_413_with_a_graphql_error() {
     let server = TestServer::start(&[("FRAISEQL_MAX_BODY_BYTES", "4096")]);
     let big = json!({"query": format!("{{ user(id: 1) {{ id }} }} # {}", "x".repeat(5000))});
@@ -248,18 +293,23 @@ fn a_list_without_limit_returns_at_most_the_page_size() {
     let everything = TestServer::start(&[]);
     let all = everything.query("{ users(limit: 1000) { id } }", json!({}));
     let total = all["data"]["users"].as_array().map_or(0, Vec::len);
-    assert!(total > 2, "the seed has {total} users: {all}");
+    assert!(total > 50, "the seed has {total} users: {all}");
     drop(everything);
 
-    let server = TestServer::start(&[("FRAISEQL_MAX_PAGE_SIZE", "2")]);
+    // 50: the largest literal limit of the trusted documents in schema/operations/ (which are
+    // planned at startup, so a smaller page size stops serve with exit 2).
+    let server = TestServer::start(&[("FRAISEQL_MAX_PAGE_SIZE", "50")]);
     let count = |body: &Value| body["data"]["users"].as_array().map(Vec::len);
-    assert_eq!(count(&server.query("{ users { id } }", json!({}))), Some(2));
+    assert_eq!(
+        count(&server.query("{ users { id } }", json!({}))),
+        Some(50)
+    );
     let by_variable = "query Q($n: Int) { users(limit: $n) { id } }";
     let body = server.query(by_variable, json!({"n": null}));
-    assert_eq!(count(&body), Some(2), "{body}");
+    assert_eq!(count(&body), Some(50), "{body}");
     let body = server.query(by_variable, json!({"n": 1}));
     assert_eq!(count(&body), Some(1), "{body}");
-    let (_, _, body) = server.post_json(json!({"query": "{ users(limit: 3) { id } }"}));
+    let (_, _, body) = server.post_json(json!({"query": "{ users(limit: 51) { id } }"}));
     assert_eq!(codes(&body), ["LIMIT_EXCEEDED"], "{body}");
 }
 
@@ -291,6 +341,7 @@ fn a_bad_limit_setting_exits_2() {
         ("FRAISEQL_MAX_IN_FLIGHT", "lots"),
         ("FRAISEQL_REQUEST_TIMEOUT_MS", "-5"),
         ("FRAISEQL_ENV", "staging"),
+        ("FRAISEQL_MAX_COST", "0"),
     ] {
         let out = run_cli(&["serve"], &[(variable, value)]);
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -5,7 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{compile_sources, Generated, SchemaError};
+use crate::operations::OPERATIONS_DIR;
+use crate::{compile_with_operations, Generated, SchemaError};
 
 /// Why the schema directory could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -27,9 +28,34 @@ pub enum DirError {
     Schema(Vec<SchemaError>),
 }
 
-/// Reads and compiles `<root>/<dir>/*.graphql` (sorted by name). Paths in messages and in the
-/// model are `<dir>/<file>`, relative to `root`. Also returns the files read.
+/// Reads and compiles `<root>/<dir>/*.graphql` (sorted by name) and the trusted operations in
+/// `<root>/<dir>/operations/*.graphql`, when that directory exists. Paths in messages and in
+/// the model are `<dir>/<file>`, relative to `root`. Also returns the files read.
 pub fn compile_dir(root: &Path, dir: &str) -> Result<(Generated, Vec<PathBuf>), DirError> {
+    let (sources, mut files) = read_sources(root, dir)?;
+    if sources.is_empty() {
+        return Err(DirError::Empty {
+            dir: dir.to_owned(),
+        });
+    }
+    let operations_dir = format!("{}/{OPERATIONS_DIR}", dir.trim_end_matches('/'));
+    // No operations directory is the common case (every example): no trusted documents.
+    let (operations, operation_files) = if root.join(&operations_dir).is_dir() {
+        read_sources(root, &operations_dir)?
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    files.extend(operation_files);
+    let generated = compile_with_operations(&sources, &operations).map_err(DirError::Schema)?;
+    Ok((generated, files))
+}
+
+/// `(shown path, text)` of each file, as the compiler takes them.
+type Sources = Vec<(String, String)>;
+
+/// `(shown path, text)` of each `.graphql` file directly in `<root>/<dir>`, by name, and the
+/// files' full paths.
+fn read_sources(root: &Path, dir: &str) -> Result<(Sources, Vec<PathBuf>), DirError> {
     let full = root.join(dir);
     let read_dir = std::fs::read_dir(&full).map_err(|source| DirError::ReadDir {
         dir: dir.to_owned(),
@@ -41,11 +67,6 @@ pub fn compile_dir(root: &Path, dir: &str) -> Result<(Generated, Vec<PathBuf>), 
         .filter(|p| p.extension().is_some_and(|e| e == "graphql") && p.is_file())
         .collect();
     files.sort();
-    if files.is_empty() {
-        return Err(DirError::Empty {
-            dir: dir.to_owned(),
-        });
-    }
     let mut sources = Vec::new();
     for path in &files {
         let name = path
@@ -59,8 +80,7 @@ pub fn compile_dir(root: &Path, dir: &str) -> Result<(Generated, Vec<PathBuf>), 
         })?;
         sources.push((shown, text));
     }
-    let generated = compile_sources(&sources).map_err(DirError::Schema)?;
-    Ok((generated, files))
+    Ok((sources, files))
 }
 
 /// For `build.rs`: compiles `$CARGO_MANIFEST_DIR/<dir>` into `$OUT_DIR/fraiseql_schema.rs`, or
@@ -85,7 +105,8 @@ fn try_build(dir: &str) -> Result<(), String> {
     let out_dir = std::env::var_os("OUT_DIR")
         .map(PathBuf::from)
         .ok_or("OUT_DIR is not set; fraiseql_compiler::build runs from build.rs")?;
-    // Rerun on any change in the directory (a file added or removed), and on each file.
+    // Rerun on any change in the directory (a file added or removed; cargo scans a directory
+    // recursively, so this also covers `operations/` appearing), and on each file.
     println!("cargo:rerun-if-changed={}", root.join(dir).display());
     let (generated, files) = compile_dir(&root, dir).map_err(|e| e.to_string())?;
     for file in &files {
@@ -176,5 +197,36 @@ mod tests {
         );
         assert_eq!(files.len(), 2);
         assert_eq!(generated.model.query[0].source.file, "schema/b.graphql");
+    }
+
+    #[test]
+    fn trusted_operations_are_read_from_the_operations_directory() {
+        let root = scratch("operations");
+        std::fs::create_dir_all(root.join("schema/operations")).expect("mkdir");
+        std::fs::write(
+            root.join("schema/a.graphql"),
+            "type Item @table { id: ID! }\ntype Query { items: [Item!]! }",
+        )
+        .expect("write");
+        std::fs::write(
+            root.join("schema/operations/items.graphql"),
+            "query Items { items { id } }",
+        )
+        .expect("write");
+        let (generated, files) = compile_dir(&root, "schema").expect("compiles");
+        assert_eq!(generated.operations[0].id, "Items");
+        assert_eq!(files.len(), 2);
+        std::fs::write(
+            root.join("schema/operations/bad.graphql"),
+            "query Bad { items { nope } }",
+        )
+        .expect("write");
+        let error = compile_dir(&root, "schema").err().expect("a bad operation");
+        assert!(
+            error.to_string().contains(
+                "schema/operations/bad.graphql:1:21: type `Item` does not have a field `nope`"
+            ),
+            "{error}"
+        );
     }
 }

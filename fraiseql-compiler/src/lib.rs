@@ -3,6 +3,9 @@
 //! user's crate `include!`s. `build.rs` calls [`build`]; `fraiseql-macros` and tests call
 //! [`compile_sources`].
 //!
+//! Trusted documents in `schema/operations/*.graphql` (one named operation per file) are
+//! validated against the API schema and emitted as `SCHEMA.operations` (see [`operations`]).
+//!
 //! A crate's whole `build.rs` is `fn main() { fraiseql_compiler::build("schema") }`.
 //!
 //! Naming defaults: a table is the snake_case of its type name (`BlogPost` -> `blog_post`, not
@@ -15,6 +18,7 @@ mod directives;
 pub mod error;
 pub mod model;
 pub mod naming;
+pub mod operations;
 pub mod resolvers;
 mod schema;
 mod sdl;
@@ -33,6 +37,8 @@ pub struct Generated {
     pub api_sdl: String,
     /// The generated items, for a proc-macro to emit directly.
     pub tokens: proc_macro2::TokenStream,
+    /// The trusted operations emitted as `SCHEMA.operations`.
+    pub operations: Vec<model::Operation>,
     /// The formatted file (with its `// @generated` header) that `build` writes.
     pub code: String,
 }
@@ -40,16 +46,35 @@ pub struct Generated {
 /// Compiles schema sources, each `(path relative to the crate, text)`. Returns every error
 /// found, in file and position order.
 pub fn compile_sources(sources: &[(String, String)]) -> Result<Generated, Vec<SchemaError>> {
-    let schema = Schema::parse(sources).map_err(|e| e.0)?;
-    let schema = schema.validate().map_err(|e| e.0)?;
-    Ok(generate(&schema))
+    compile_with_operations(sources, &[])
 }
 
-/// Generates code for a validated schema.
+/// Compiles schema sources and trusted operations (each `(path, text)`, one named operation
+/// per file), validating the operations against the schema's API SDL. Schema errors come
+/// first: operations are only checked against a schema that compiled.
+pub fn compile_with_operations(
+    sources: &[(String, String)],
+    operations: &[(String, String)],
+) -> Result<Generated, Vec<SchemaError>> {
+    let schema = Schema::parse(sources).map_err(|e| e.0)?;
+    let schema = schema.validate().map_err(|e| e.0)?;
+    let api_sdl = sdl::api_sdl(schema.model());
+    let operations = operations::compile(&api_sdl, operations)?;
+    Ok(generate_parts(schema.model(), api_sdl, operations))
+}
+
+/// Generates code for a validated schema (without trusted operations).
 pub fn generate(schema: &Schema<Validated>) -> Generated {
     let model = schema.model();
-    let api_sdl = sdl::api_sdl(model);
-    let tokens = codegen::tokens(model, &api_sdl);
+    generate_parts(model, sdl::api_sdl(model), Vec::new())
+}
+
+fn generate_parts(
+    model: &model::Model,
+    api_sdl: String,
+    operations: Vec<model::Operation>,
+) -> Generated {
+    let tokens = codegen::tokens(model, &api_sdl, &operations);
     // Our own tokens always form a valid file; if formatting ever failed, the unformatted
     // tokens are still valid Rust, so fall back to them rather than fail the user's build.
     let code = codegen::file(model, tokens.clone()).unwrap_or_else(|_| {
@@ -61,6 +86,7 @@ pub fn generate(schema: &Schema<Validated>) -> Generated {
     Generated {
         model: model.clone(),
         api_sdl,
+        operations,
         tokens,
         code,
     }

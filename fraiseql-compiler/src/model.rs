@@ -14,6 +14,28 @@ pub struct Source {
     pub column: usize,
 }
 
+/// A trusted document (`schema/operations/<file>.graphql`), validated against the API schema.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Operation {
+    /// The operation's name, which clients send as `documentId`.
+    pub id: String,
+    /// SHA-256 (lowercase hex) of `document`.
+    pub hash: String,
+    /// Query or mutation.
+    pub kind: OperationKind,
+    /// The file's text, exactly as read.
+    pub document: String,
+    /// Where the operation's definition starts.
+    pub source: Source,
+}
+
+/// What a trusted document does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OperationKind {
+    Query,
+    Mutation,
+}
+
 /// The whole validated schema.
 #[derive(Clone, Debug)]
 pub struct Model {

@@ -1,5 +1,6 @@
-//! The demo blog schema: the generated code and API SDL are snapshotted (with the input), and
-//! the API SDL must match the contract in `docs/api-schema-blog.graphql`.
+//! The demo blog schema and its trusted operations: the generated code and API SDL are
+//! snapshotted (with the input), and the API SDL must match the contract in
+//! `docs/api-schema-blog.graphql`.
 
 use std::path::Path;
 
@@ -10,13 +11,12 @@ fn blog_source() -> (String, String) {
     ("schema/blog.graphql".to_owned(), text)
 }
 
+/// The schema and its trusted operations (`schema/operations/`), as `build.rs` compiles them.
 fn compile_blog() -> fraiseql_compiler::Generated {
-    match fraiseql_compiler::compile_sources(&[blog_source()]) {
-        Ok(g) => g,
-        Err(errors) => panic!(
-            "blog schema has errors:\n{}",
-            fraiseql_compiler::Errors(errors)
-        ),
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    match fraiseql_compiler::compile_dir(&root, "schema") {
+        Ok((g, _)) => g,
+        Err(e) => panic!("blog schema has errors:\n{e}"),
     }
 }
 
@@ -64,4 +64,20 @@ fn generated_file_is_marked_and_hashes_sources() {
         expected
     );
     assert!(!generated.code.contains("include_str!"));
+}
+
+#[test]
+fn trusted_operations_carry_their_name_and_the_hash_of_their_file() {
+    use sha2::Digest;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let generated = compile_blog();
+    let ids: Vec<&str> = generated.operations.iter().map(|o| o.id.as_str()).collect();
+    // In file name order: user_by_id, user_with_posts, users_page.
+    assert_eq!(ids, ["UserById", "UserWithPosts", "UsersPage"]);
+    for operation in &generated.operations {
+        let text = std::fs::read_to_string(root.join(&operation.source.file)).expect("file");
+        assert_eq!(operation.document, text);
+        assert_eq!(operation.hash, hex::encode(sha2::Sha256::digest(&text)));
+        assert!(generated.code.contains(&operation.hash));
+    }
 }

@@ -1,4 +1,5 @@
-//! Every schema error case: `tests/fixtures/<case>/schema.graphql` must fail to compile with
+//! Every schema error case: `tests/fixtures/<case>/schema.graphql` (with the trusted operations
+//! in `tests/fixtures/<case>/operations/*.graphql`, when there are any) must fail to compile with
 //! exactly the messages in `expected.txt` (one per line). `FRAISEQL_BLESS=1` rewrites the
 //! expected files from the current output (review the diff before committing).
 
@@ -27,7 +28,9 @@ fn every_fixture_fails_with_its_expected_messages() {
             .into_owned();
         let path = format!("tests/fixtures/{name}/schema.graphql");
         let text = std::fs::read_to_string(case.join("schema.graphql")).expect("schema.graphql");
-        let actual = match fraiseql_compiler::compile_sources(&[(path, text)]) {
+        let operations = operations(case, &name);
+        let actual = match fraiseql_compiler::compile_with_operations(&[(path, text)], &operations)
+        {
             Ok(_) => String::from("<compiled without errors>\n"),
             Err(errors) => errors.iter().map(|e| format!("{e}\n")).collect(),
         };
@@ -49,4 +52,23 @@ fn every_fixture_fails_with_its_expected_messages() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// `(path, text)` of each `<case>/operations/*.graphql`, by name.
+fn operations(case: &Path, name: &str) -> Vec<(String, String)> {
+    let Ok(entries) = std::fs::read_dir(case.join("operations")) else {
+        return Vec::new();
+    };
+    let mut files: Vec<_> = entries.map(|e| e.expect("entry").path()).collect();
+    files.sort();
+    files
+        .iter()
+        .map(|file| {
+            let file_name = file.file_name().expect("name").to_string_lossy();
+            (
+                format!("tests/fixtures/{name}/operations/{file_name}"),
+                std::fs::read_to_string(file).expect("operation file"),
+            )
+        })
+        .collect()
 }

@@ -16,6 +16,7 @@ use crate::graphql::GraphqlService;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
 use crate::model::SchemaModel;
+use crate::persisted::{apq::ApqRedis, ApqStore};
 use crate::plan::OperationPlan;
 use crate::schema::ApiSchema;
 
@@ -342,18 +343,81 @@ async fn serve(model: &'static SchemaModel) -> ExitCode {
         Ok(cache) => cache,
         Err(e) => return config_error(e),
     };
+    let rate_limiter = match rate_limiter(&config) {
+        Ok(limiter) => limiter,
+        Err(e) => return fail(format!("cannot set up rate limits: {e}")),
+    };
+    let apq = match apq_store(&config.cache) {
+        Ok(apq) => apq,
+        Err(code) => return code,
+    };
+    let service = GraphqlService::new(api, database, metrics.clone())
+        .with_cache(cache)
+        .with_limits(config.limits)
+        .with_auth(auth)
+        .with_persisted(apq, config.persisted_only);
+    let service = match service {
+        Ok(service) => service,
+        // The compiler validated it, so what refuses it is a configured limit: exit 2.
+        Err(e) => return config_error(e),
+    };
+    if config.persisted_only {
+        tracing::info!(
+            trusted = service.trusted_documents(),
+            "FRAISEQL_PERSISTED_ONLY: only trusted documents run"
+        );
+    }
     let state = AppState {
-        service: GraphqlService::new(api, database, metrics.clone())
-            .with_cache(cache)
-            .with_limits(config.limits)
-            .with_auth(auth),
+        service,
         metrics,
         schema_hash: model.hash,
         draining: http::lifecycle::Draining::default(),
+        http: config.http.clone(),
+        rate_limiter,
     };
     match http::serve(&config, shutdown, state).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(format!("cannot serve on {}: {e}", config.bind)),
+    }
+}
+
+/// The rate limiter of `FRAISEQL_RATE_LIMIT`, its budget shared through the cache's Redis when
+/// `REDIS_URL` is set.
+fn rate_limiter(
+    config: &Config,
+) -> Result<Option<Arc<http::rate_limit::RateLimiter>>, redis::RedisError> {
+    let Some(limit) = config.http.rate_limit else {
+        return Ok(None);
+    };
+    let cache = &config.cache;
+    let budget = cache
+        .redis_url
+        .as_ref()
+        .map(|url| http::rate_limit::SharedBudget {
+            url: url.clone(),
+            prefix: cache.redis_prefix.clone(),
+            timeout: cache.redis_timeout,
+            retry: cache.redis_retry,
+        });
+    http::rate_limit::RateLimiter::new(limit, budget.as_ref()).map(|l| Some(Arc::new(l)))
+}
+
+/// APQ texts in process and, with `REDIS_URL`, in the region's Redis (the result cache's
+/// prefix, timeout and retry interval).
+fn apq_store(cache: &crate::cache::CacheSettings) -> Result<ApqStore, ExitCode> {
+    let Some(url) = &cache.redis_url else {
+        return Ok(ApqStore::new(None));
+    };
+    match ApqRedis::connect(
+        url,
+        &cache.redis_prefix,
+        cache.redis_timeout,
+        cache.redis_retry,
+    ) {
+        Ok(redis) => Ok(ApqStore::new(Some(redis))),
+        Err(e) => Err(config_error(format!(
+            "REDIS_URL is not a Redis URL this server can use: {e}"
+        ))),
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::db::replica::{DEFAULT_MAX_LAG, DEFAULT_PROBE_INTERVAL};
 use crate::db::shard::{shard_settings, ShardSettings};
 use crate::db::{DatabaseUrl, PoolSettings, ReadRouting, Reads, ReplicaSettings};
+use crate::http::settings::{CorsOrigins, HttpSettings, RateLimit};
 
 /// Default database: the embedded SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://fraiseql.db";
@@ -33,6 +34,10 @@ pub struct Config {
     pub limits: crate::graphql::Limits,
     /// Shards (`DATABASE_URL_SHARDS`, `FRAISEQL_SHARD_RANGES`).
     pub shards: ShardSettings,
+    /// CORS and compression (`FRAISEQL_CORS_ORIGINS`, `FRAISEQL_COMPRESSION`).
+    pub http: HttpSettings,
+    /// `FRAISEQL_PERSISTED_ONLY`: only trusted documents (`schema/operations/`) run.
+    pub persisted_only: bool,
 }
 
 /// A configuration value that cannot be used.
@@ -127,7 +132,25 @@ impl Config {
             cache: crate::cache::cache_settings(&lookup)?,
             limits: limits(&lookup)?,
             shards,
+            http: http_settings(&lookup)?,
+            persisted_only: persisted_only(&lookup)?,
         })
+    }
+}
+
+/// `FRAISEQL_PERSISTED_ONLY`: `true`/`on`/`1` or `false`/`off`/`0` (default false).
+pub fn persisted_only(lookup: &impl Fn(&str) -> Option<String>) -> Result<bool, ConfigError> {
+    match lookup("FRAISEQL_PERSISTED_ONLY") {
+        None => Ok(false),
+        Some(value) => match value.trim().to_ascii_lowercase().as_str() {
+            "" | "false" | "off" | "0" => Ok(false),
+            "true" | "on" | "1" => Ok(true),
+            _ => Err(ConfigError::Setting {
+                variable: "FRAISEQL_PERSISTED_ONLY",
+                value,
+                expected: "true or false",
+            }),
+        },
     }
 }
 
@@ -309,7 +332,8 @@ fn whole(
 }
 
 /// Request limits: `FRAISEQL_MAX_BODY_BYTES`, `FRAISEQL_MAX_TOKENS`, `FRAISEQL_MAX_DEPTH`,
-/// `FRAISEQL_MAX_ALIASES`, `FRAISEQL_MAX_ROOT_FIELDS`, `FRAISEQL_MAX_PAGE_SIZE`, `FRAISEQL_MAX_IN_FLIGHT`,
+/// `FRAISEQL_MAX_ALIASES`, `FRAISEQL_MAX_ROOT_FIELDS`, `FRAISEQL_MAX_PAGE_SIZE`, `FRAISEQL_MAX_COST`,
+/// `FRAISEQL_MAX_BATCH`, `FRAISEQL_MAX_IN_FLIGHT`,
 /// `FRAISEQL_REQUEST_TIMEOUT_MS`, and `FRAISEQL_ENV` (`production` turns introspection and
 /// "did you mean" suggestions off); unset or blank takes the default
 /// (see [`crate::graphql::Limits::default`]).
@@ -373,6 +397,19 @@ pub fn limits(
             "a whole number of rows from 1 to 1000000000",
         )?
         .unwrap_or(defaults.max_page_size),
+        max_cost: whole(
+            lookup,
+            "FRAISEQL_MAX_COST",
+            (1, 1_000_000_000_000),
+            "a whole number of rows from 1 to 1000000000000",
+        )?
+        .unwrap_or(defaults.max_cost),
+        max_batch: read(
+            "FRAISEQL_MAX_BATCH",
+            (0, 1000),
+            "a whole number of requests from 0 (batches off) to 1000",
+            defaults.max_batch,
+        )?,
         introspection: !production,
         suggestions: !production,
         max_in_flight: read(
@@ -389,6 +426,95 @@ pub fn limits(
         )?
         .map_or(defaults.request_timeout, std::time::Duration::from_millis),
     })
+}
+
+/// `FRAISEQL_CORS_ORIGINS` (unset or blank: no CORS; `*`; or origins separated by commas) and
+/// `FRAISEQL_COMPRESSION` (`on`, the default, or `off`).
+pub fn http_settings(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<HttpSettings, ConfigError> {
+    let defaults = HttpSettings::default();
+    let cors = match lookup("FRAISEQL_CORS_ORIGINS").filter(|v| !v.trim().is_empty()) {
+        None => None,
+        Some(value) if value.trim() == "*" => Some(CorsOrigins::Any),
+        Some(value) => {
+            let origins: Result<Vec<String>, _> = value
+                .split(',')
+                .filter(|o| !o.trim().is_empty())
+                .map(crate::http::settings::origin)
+                .collect();
+            match origins {
+                Ok(list) if !list.is_empty() => Some(CorsOrigins::List(list)),
+                _ => {
+                    return Err(ConfigError::Setting {
+                        variable: "FRAISEQL_CORS_ORIGINS",
+                        value,
+                        expected: "* or origins separated by commas, like https://app.example.com,http://localhost:3000",
+                    })
+                }
+            }
+        }
+    };
+    let compression = match lookup("FRAISEQL_COMPRESSION") {
+        None => defaults.compression,
+        Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+            "" => defaults.compression,
+            "on" => true,
+            "off" => false,
+            _ => {
+                return Err(ConfigError::Setting {
+                    variable: "FRAISEQL_COMPRESSION",
+                    value: v,
+                    expected: "on or off",
+                })
+            }
+        },
+    };
+    Ok(HttpSettings {
+        cors,
+        compression,
+        rate_limit: rate_limit(lookup)?,
+    })
+}
+
+/// `FRAISEQL_RATE_LIMIT` (`N`, `N/s`, `N/m` or `N/h` requests per client; unset: no limit) and
+/// `FRAISEQL_RATE_LIMIT_BURST` (requests at once after an idle spell; default `N`).
+fn rate_limit(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<RateLimit>, ConfigError> {
+    let Some(value) = lookup("FRAISEQL_RATE_LIMIT").filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let bad = || ConfigError::Setting {
+        variable: "FRAISEQL_RATE_LIMIT",
+        value: value.clone(),
+        expected: "requests per client like 100/s, 600/m or 10000/h (1-1000000 per period)",
+    };
+    let text = value.trim().to_ascii_lowercase();
+    let (count, unit) = text.split_once('/').unwrap_or((text.as_str(), "s"));
+    let period = match unit.trim() {
+        "s" => Duration::from_secs(1),
+        "m" => Duration::from_secs(60),
+        "h" => Duration::from_secs(3600),
+        _ => return Err(bad()),
+    };
+    let requests = count
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=1_000_000).contains(n))
+        .ok_or_else(bad)?;
+    let burst = whole(
+        lookup,
+        "FRAISEQL_RATE_LIMIT_BURST",
+        (1, 1_000_000),
+        "a whole number of requests from 1 to 1000000",
+    )?
+    .and_then(|n| u32::try_from(n).ok())
+    .unwrap_or(requests);
+    Ok(Some(RateLimit {
+        requests,
+        period,
+        burst,
+    }))
 }
 
 /// Where reads go (`FRAISEQL_READS`: `primary` or `replica`) and the lag bound of `@replica`
@@ -591,6 +717,26 @@ mod tests {
     }
 
     #[test]
+    fn persisted_only_is_read() {
+        assert!(!config(&[]).unwrap().persisted_only);
+        assert!(
+            config(&[("FRAISEQL_PERSISTED_ONLY", "true")])
+                .unwrap()
+                .persisted_only
+        );
+        assert!(
+            !config(&[("FRAISEQL_PERSISTED_ONLY", "off")])
+                .unwrap()
+                .persisted_only
+        );
+        let error = config(&[("FRAISEQL_PERSISTED_ONLY", "yes")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "FRAISEQL_PERSISTED_ONLY=\"yes\" is not true or false"
+        );
+    }
+
+    #[test]
     fn limits_are_read() {
         assert_eq!(
             config(&[]).unwrap().limits,
@@ -604,6 +750,8 @@ mod tests {
             ("FRAISEQL_MAX_ROOT_FIELDS", " 2 "),
             ("FRAISEQL_MAX_IN_FLIGHT", "8"),
             ("FRAISEQL_MAX_PAGE_SIZE", "50"),
+            ("FRAISEQL_MAX_COST", "700"),
+            ("FRAISEQL_MAX_BATCH", "10"),
             ("FRAISEQL_REQUEST_TIMEOUT_MS", "1500"),
         ])
         .unwrap();
@@ -620,6 +768,8 @@ mod tests {
         );
         assert_eq!(l.max_in_flight, 8);
         assert_eq!(l.max_page_size, 50);
+        assert_eq!(l.max_cost, 700);
+        assert_eq!(l.max_batch, 10);
         assert!(l.introspection && l.suggestions);
         assert_eq!(l.request_timeout, std::time::Duration::from_millis(1500));
         let l = config(&[("FRAISEQL_ENV", "production")]).unwrap().limits;
@@ -634,6 +784,8 @@ mod tests {
             ("FRAISEQL_MAX_ROOT_FIELDS", "1.5"),
             ("FRAISEQL_MAX_IN_FLIGHT", "0"),
             ("FRAISEQL_MAX_PAGE_SIZE", "0"),
+            ("FRAISEQL_MAX_COST", "0"),
+            ("FRAISEQL_MAX_BATCH", "1001"),
             ("FRAISEQL_REQUEST_TIMEOUT_MS", "soon"),
         ] {
             let e = config(&[(variable, bad)]).unwrap_err().to_string();
@@ -641,6 +793,57 @@ mod tests {
                 e.starts_with(&format!("{variable}={bad:?} is not a whole number")),
                 "{e}"
             );
+        }
+    }
+
+    #[test]
+    fn http_settings_are_read() {
+        let h = config(&[]).unwrap().http;
+        assert_eq!(h, HttpSettings::default());
+        assert!(h.cors.is_none() && h.compression);
+        let h = config(&[
+            (
+                "FRAISEQL_CORS_ORIGINS",
+                "https://app.example.com, http://localhost:3000",
+            ),
+            ("FRAISEQL_COMPRESSION", "OFF"),
+        ])
+        .unwrap()
+        .http;
+        let list = ["https://app.example.com", "http://localhost:3000"].map(String::from);
+        assert_eq!(h.cors, Some(CorsOrigins::List(list.to_vec())));
+        assert!(!h.compression);
+        let h = config(&[("FRAISEQL_CORS_ORIGINS", " * ")]).unwrap().http;
+        assert_eq!(h.cors, Some(CorsOrigins::Any));
+        assert_eq!(h.rate_limit, None);
+        let h = config(&[("FRAISEQL_RATE_LIMIT", "100")]).unwrap().http;
+        let per_second = RateLimit {
+            requests: 100,
+            period: Duration::from_secs(1),
+            burst: 100,
+        };
+        assert_eq!(h.rate_limit, Some(per_second));
+        let h = config(&[
+            ("FRAISEQL_RATE_LIMIT", "600/M"),
+            ("FRAISEQL_RATE_LIMIT_BURST", "20"),
+        ])
+        .unwrap()
+        .http;
+        let per_minute = RateLimit {
+            requests: 600,
+            period: Duration::from_secs(60),
+            burst: 20,
+        };
+        assert_eq!(h.rate_limit, Some(per_minute));
+        for (variable, bad) in [
+            ("FRAISEQL_CORS_ORIGINS", "app.example.com"),
+            ("FRAISEQL_CORS_ORIGINS", "https://a.example/path"),
+            ("FRAISEQL_COMPRESSION", "gzip"),
+            ("FRAISEQL_RATE_LIMIT", "0/s"),
+            ("FRAISEQL_RATE_LIMIT", "10/day"),
+        ] {
+            let e = config(&[(variable, bad)]).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("{variable}={bad:?} is not")), "{e}");
         }
     }
 

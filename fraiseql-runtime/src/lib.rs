@@ -11,6 +11,7 @@ pub mod graphql;
 pub mod http;
 pub mod metrics;
 pub mod model;
+pub mod persisted;
 pub mod plan;
 pub mod playground;
 pub mod request_metrics;

@@ -33,6 +33,33 @@ pub struct SchemaModel {
     pub mutation_fields: &'static [MutationFieldModel],
     /// Schema-wide default cache policy (`schema @cache(maxTtl:, scope:)`), if any.
     pub default_cache: Option<CachePolicy>,
+    /// Trusted documents (`schema/operations/*.graphql`), validated against the API schema at
+    /// build time; the server plans each once at startup (`persisted/`).
+    pub operations: &'static [TrustedOperation],
+}
+
+/// One trusted document: one named operation, addressable by its name or its hash.
+pub struct TrustedOperation {
+    /// The operation's name: `{"documentId": "<id>"}`.
+    pub id: &'static str,
+    /// SHA-256 (lowercase hex) of `document`: `{"documentId": "sha256:<hex>"}` or Apollo's
+    /// `extensions.persistedQuery.sha256Hash`.
+    pub sha256: &'static str,
+    /// Query or mutation.
+    pub kind: OperationKind,
+    /// The document text, exactly as in its file.
+    pub document: &'static str,
+    /// Where the operation starts in `schema/operations/`.
+    pub source: SourcePos,
+}
+
+/// What a trusted document does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OperationKind {
+    /// A `query`.
+    Query,
+    /// A `mutation` (never over GET).
+    Mutation,
 }
 
 /// An object type mapped to a table.

@@ -49,6 +49,7 @@ async fn a_cached_resolver_runs_once_per_arguments_until_its_table_is_written() 
             let before = std::fs::read(&trace).map(|b| b.len()).unwrap_or(0);
             let request = GraphqlRequest {
                 query: query.to_string(),
+                persisted: None,
                 variables: serde_json::from_value(variables).expect("variables"),
                 operation_name: None,
                 headers: Vec::new(),
@@ -58,6 +59,7 @@ async fn a_cached_resolver_runs_once_per_arguments_until_its_table_is_written() 
                 Outcome::BadRequest(b)
                 | Outcome::MethodNotAllowed(b)
                 | Outcome::NotExecuted(b)
+                | Outcome::PersistedQueryNotFound(b)
                 | Outcome::Unauthenticated(b) => b,
             };
             let traced = std::fs::read(&trace).unwrap_or_default();

@@ -48,6 +48,7 @@ impl App {
         let before = std::fs::read(&self.trace).map(|b| b.len()).unwrap_or(0);
         let request = GraphqlRequest {
             query: query.to_string(),
+            persisted: None,
             variables: serde_json::from_value(variables).expect("variables"),
             operation_name: None,
             headers: Vec::new(),
@@ -57,6 +58,7 @@ impl App {
             Outcome::BadRequest(b)
             | Outcome::MethodNotAllowed(b)
             | Outcome::NotExecuted(b)
+            | Outcome::PersistedQueryNotFound(b)
             | Outcome::Unauthenticated(b) => b,
         };
         let traced = std::fs::read(&self.trace).unwrap_or_default();

@@ -933,6 +933,7 @@ impl Drop for Env {
 async fn run(service: &GraphqlService, query: &str, variables: Value) -> Value {
     let request = GraphqlRequest {
         query: query.to_string(),
+        persisted: None,
         variables: serde_json::from_value(variables).expect("variables"),
         operation_name: None,
         headers: Vec::new(),
@@ -942,6 +943,7 @@ async fn run(service: &GraphqlService, query: &str, variables: Value) -> Value {
         Outcome::BadRequest(b)
         | Outcome::MethodNotAllowed(b)
         | Outcome::NotExecuted(b)
+        | Outcome::PersistedQueryNotFound(b)
         | Outcome::Unauthenticated(b) => b,
     };
     serde_json::from_slice(&body).expect("JSON body")

@@ -11,17 +11,17 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use crate::model::{
-    Cache, CacheScope, Index, Model, MutationField, MutationKind, Relation, RelationKind, Returns,
-    RootField, RootKind, Route, ShardStrategy, Source, TableType,
+    Cache, CacheScope, Index, Model, MutationField, MutationKind, Operation, OperationKind,
+    Relation, RelationKind, Returns, RootField, RootKind, Route, ShardStrategy, Source, TableType,
 };
 use crate::resolvers::Root;
 use crate::sql::{self, Dialects};
 
 /// The generated items (row structs, loaders, the resolver traits and `pub static SCHEMA`).
-pub fn tokens(model: &Model, api_sdl: &str) -> TokenStream {
+pub fn tokens(model: &Model, api_sdl: &str, operations: &[Operation]) -> TokenStream {
     let rows = model.types.iter().map(rows::impl_row_tokens);
     let resolvers = resolvers::impl_resolvers_tokens(model);
-    let schema = impl_schema_tokens(model, api_sdl);
+    let schema = impl_schema_tokens(model, api_sdl, operations);
     quote! {
         #(#rows)*
         #resolvers
@@ -39,7 +39,7 @@ pub fn file(model: &Model, tokens: TokenStream) -> Result<String, syn::Error> {
     ))
 }
 
-fn impl_schema_tokens(model: &Model, api_sdl: &str) -> TokenStream {
+fn impl_schema_tokens(model: &Model, api_sdl: &str, operations: &[Operation]) -> TokenStream {
     let m = quote!(::fraiseql_runtime::model);
     let hash = &model.hash;
     let sdl = raw_string(api_sdl);
@@ -52,6 +52,7 @@ fn impl_schema_tokens(model: &Model, api_sdl: &str) -> TokenStream {
     let query = model.query.iter().map(|f| impl_root_field_tokens(model, f));
     let mutations = model.mutations.iter().map(impl_mutation_field_tokens);
     let default_cache = option(model.default_cache.as_ref().map(impl_cache_tokens));
+    let operations = operations.iter().map(impl_operation_tokens);
     let doc = format!(" The compiled schema of {}.", model.files.join(", "));
     quote! {
         #[doc = #doc]
@@ -63,7 +64,28 @@ fn impl_schema_tokens(model: &Model, api_sdl: &str) -> TokenStream {
             query_fields: &[#(#query),*],
             mutation_fields: &[#(#mutations),*],
             default_cache: #default_cache,
+            operations: &[#(#operations),*],
         };
+    }
+}
+
+fn impl_operation_tokens(op: &Operation) -> TokenStream {
+    let m = quote!(::fraiseql_runtime::model);
+    let (id, sha256) = (&op.id, &op.hash);
+    let kind = match op.kind {
+        OperationKind::Query => quote!(Query),
+        OperationKind::Mutation => quote!(Mutation),
+    };
+    let document = raw_string(&op.document);
+    let source = impl_source_tokens(&op.source);
+    quote! {
+        #m::TrustedOperation {
+            id: #id,
+            sha256: #sha256,
+            kind: #m::OperationKind::#kind,
+            document: #document,
+            source: #source,
+        }
     }
 }
 

@@ -37,6 +37,15 @@ pub(super) async fn run(
     sessions.put_primary(context.into_session());
     let resolved = match result {
         Ok(resolved) => resolved,
+        // A resolver's own internal error (or a database failure no client code describes)
+        // may carry text meant for the logs only: the client gets an id instead.
+        Err(error) if error.code() == crate::graphql::internal::INTERNAL_SERVER_ERROR => {
+            let cause = format!("{error} ({})", error.detail().unwrap_or_default());
+            return Err(RootFailure::internal(
+                &format!("resolver for {} failed", field.name),
+                &cause,
+            ));
+        }
         Err(error) => {
             tracing::warn!(
                 field = %field.name,
@@ -53,8 +62,14 @@ pub(super) async fn run(
     let expected = run.ctx.model.types[node.type_index].name;
     if resolved.type_name != expected {
         // The macro's type check makes this unreachable for generated shims.
-        tracing::error!(field = %field.name, expected, got = resolved.type_name, "resolver returned rows of the wrong type");
-        return Err(RootFailure::new("internal error", "INTERNAL_SERVER_ERROR"));
+        let cause = format!("expected {expected}, got {}", resolved.type_name);
+        return Err(RootFailure::internal(
+            &format!(
+                "resolver for {} returned rows of the wrong type",
+                field.name
+            ),
+            &cause,
+        ));
     }
     complete(sessions, run.ctx, node, resolved.rows, Vec::new())
         .await

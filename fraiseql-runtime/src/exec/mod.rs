@@ -26,6 +26,7 @@ use std::sync::Arc;
 
 use crate::auth::Claims;
 use crate::db::{Database, DbError, Lsn, RequestSessions, CONSISTENCY_HEADER};
+use crate::graphql::internal;
 use crate::model::Returns;
 use crate::plan::{OperationPlan, RootEntry, RootKind};
 use crate::row::json;
@@ -116,6 +117,8 @@ pub(crate) struct RootFailure {
     /// The primary answered "read-only": a failover happened behind its URL, so a mutation
     /// may run once more on a fresh connection.
     pub read_only: bool,
+    /// An internal error's id (`extensions.errorId`), logged with its cause.
+    pub error_id: Option<String>,
 }
 
 impl RootFailure {
@@ -125,11 +128,23 @@ impl RootFailure {
             code,
             field: None,
             read_only: false,
+            error_id: None,
         }
     }
 
-    /// The client's view of a database error.
+    /// An internal error: `cause` is logged under a fresh id, the client sees only the id.
+    pub(crate) fn internal(context: &str, cause: &dyn std::fmt::Display) -> RootFailure {
+        RootFailure {
+            error_id: Some(internal::report(context, cause)),
+            ..RootFailure::new(internal::INTERNAL_MESSAGE, internal::INTERNAL_SERVER_ERROR)
+        }
+    }
+
+    /// The client's view of a database error; one no client code describes is internal.
     fn from_db(error: &DbError) -> RootFailure {
+        if error.code() == internal::INTERNAL_SERVER_ERROR {
+            return RootFailure::internal("a statement failed", error);
+        }
         RootFailure {
             read_only: error.is_read_only(),
             ..RootFailure::new(error.public_message(), error.code())
@@ -456,9 +471,10 @@ impl Run<'_> {
             RootKind::Write { write, node } => {
                 mutate::write(self, sessions, write, node.as_deref(), None).await
             }
-            RootKind::Typename | RootKind::Introspection => {
-                Err(RootFailure::new("internal error", "INTERNAL_SERVER_ERROR"))
-            }
+            RootKind::Typename | RootKind::Introspection => Err(RootFailure::internal(
+                "root field without SQL reached the executor",
+                &root.key,
+            )),
         }
     }
 }
@@ -466,13 +482,15 @@ impl Run<'_> {
 pub(crate) fn failure(error: &LoadError, path: &str) -> RootFailure {
     match error {
         LoadError::Input(message) => RootFailure::new(message.clone(), "BAD_USER_INPUT"),
+        LoadError::Database(e) if e.code() == internal::INTERNAL_SERVER_ERROR => {
+            RootFailure::internal(&format!("a statement failed at {path}"), e)
+        }
         LoadError::Database(e) => {
             tracing::error!(error = %e, path, "statement failed");
             RootFailure::from_db(e)
         }
         LoadError::Internal(what) => {
-            tracing::error!(what, path, "plan and execution disagree");
-            RootFailure::new("internal error", "INTERNAL_SERVER_ERROR")
+            RootFailure::internal(&format!("plan and execution disagree at {path}"), what)
         }
     }
 }

@@ -112,10 +112,11 @@ impl Writer<'_> {
                     if !link.nullable {
                         // Only possible without a foreign-key constraint (or in a race with a
                         // delete): report it rather than invent a row.
-                        self.field_error(
+                        let id = crate::graphql::internal::report(
                             "a required related row is missing",
-                            "INTERNAL_SERVER_ERROR",
+                            &child.path,
                         );
+                        self.internal_error(&id);
                     }
                 }
             },
@@ -130,6 +131,15 @@ impl Writer<'_> {
         self.errors.push(error);
     }
 
+    /// Records an internal error (already logged under `id`) at the current path.
+    pub fn internal_error(&mut self, id: &str) {
+        use crate::graphql::internal;
+        self.field_error(internal::INTERNAL_MESSAGE, internal::INTERNAL_SERVER_ERROR);
+        if let Some(error) = self.errors.last_mut() {
+            error.extensions.insert("errorId", JsonValue::from(id));
+        }
+    }
+
     /// Records an error at root field `key`.
     pub fn root_error(&mut self, key: &Name, failure: &super::RootFailure) {
         self.path.clear();
@@ -139,6 +149,11 @@ impl Writer<'_> {
             error
                 .extensions
                 .insert("field", JsonValue::from(field.as_str()));
+        }
+        if let (Some(id), Some(error)) = (&failure.error_id, self.errors.last_mut()) {
+            error
+                .extensions
+                .insert("errorId", JsonValue::from(id.as_str()));
         }
         self.path.clear();
     }

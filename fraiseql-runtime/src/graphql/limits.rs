@@ -33,6 +33,10 @@ pub struct Limits {
     /// a larger one is refused, not clamped, so a client never silently gets fewer rows than
     /// it asked for.
     pub max_page_size: u64,
+    /// Most rows an operation's estimate may reach (`FRAISEQL_MAX_COST`, see [`super::cost`]).
+    pub max_cost: u64,
+    /// Most requests in one JSON batch (`FRAISEQL_MAX_BATCH`); 0: batches are refused.
+    pub max_batch: usize,
     /// Whether `__schema` and `__type` may be queried; `FRAISEQL_ENV=production` turns it off.
     pub introspection: bool,
     /// Whether error messages may suggest a fix ("Did you mean …?"), which can reveal the
@@ -55,6 +59,9 @@ impl Default for Limits {
             max_aliases: 30,
             max_root_fields: 20,
             max_page_size: 1000,
+            // One unlimited relation list (1,000 per parent) under a page of up to 99 rows.
+            max_cost: 100_000,
+            max_batch: 0,
             introspection: true,
             suggestions: true,
             max_in_flight: 256,

@@ -1,9 +1,14 @@
 //! The GraphQL service: request parameters -> (plan cache | parse, validate, plan) -> coerce
 //! variables -> execute. A document seen before (same text, same operationName) is neither
-//! parsed, validated nor planned again: its prepared operation comes from the plan cache.
+//! parsed, validated nor planned again: its prepared operation comes from the plan cache. A
+//! trusted document (`persisted/`) was planned at startup and is served from there; an APQ hash
+//! is turned back into its registered text first.
 
+pub mod cost;
 pub mod errors;
+pub mod internal;
 pub mod limits;
+mod persisted;
 pub mod request;
 
 use std::sync::Arc;
@@ -22,8 +27,10 @@ use crate::cache::{DocumentCache, HttpCaching, ResultCache};
 use crate::db::Database;
 use crate::exec::{execute, execute_with, ExecOutcome, ExecRequest};
 use crate::metrics::Metrics;
+use crate::persisted::{ApqStore, TrustedDocuments};
 use crate::plan::OperationPlan;
 use crate::schema::ApiSchema;
+use cost::CostEstimate;
 pub use limits::Limits;
 pub use request::{GraphqlRequest, RequestParamsError};
 
@@ -52,6 +59,9 @@ pub enum Outcome {
     /// Syntax, validation or variable-coercion errors, nothing executed: 400 for
     /// `application/graphql-response+json`, 200 for legacy `application/json`.
     NotExecuted(Vec<u8>),
+    /// Apollo's `PersistedQueryNotFound`: HTTP 200 whatever the media type, as Apollo's
+    /// servers answer it and its clients expect (they then send the text with the hash).
+    PersistedQueryNotFound(Vec<u8>),
     /// Executed (the body may still carry field errors).
     Executed(ExecOutcome),
     /// The bearer token was refused (bad signature, expired, …): HTTP 401 with
@@ -71,6 +81,8 @@ pub struct PreparedOperation {
     cache: DocumentCache,
     /// Variables given to `limit` arguments, checked against the page size per request.
     limit_variables: Vec<apollo_compiler::Name>,
+    /// The rows it can return, filled in per request when a `limit` is a variable.
+    cost: CostEstimate,
 }
 
 /// An executed (or refused) request and how HTTP caches may keep its response.
@@ -89,6 +101,13 @@ pub struct GraphqlService {
     metrics: Arc<Metrics>,
     results: Option<Arc<ResultCache>>,
     limits: Limits,
+    /// Trusted documents, planned at startup ([`GraphqlService::with_persisted`]).
+    trusted: TrustedDocuments<PreparedOperation>,
+    /// Texts registered by APQ clients.
+    apq: ApqStore,
+    /// `FRAISEQL_PERSISTED_ONLY`: only trusted documents run.
+    persisted_only: bool,
+    /// Bearer-token verification (`crate::auth`); disabled unless configured.
     auth: Authenticator,
 }
 
@@ -111,6 +130,9 @@ impl GraphqlService {
             metrics,
             results: None,
             limits: Limits::default(),
+            trusted: TrustedDocuments::default(),
+            apq: ApqStore::new(None),
+            persisted_only: false,
             auth: Authenticator::disabled(),
         }
     }
@@ -161,7 +183,7 @@ impl GraphqlService {
     /// Runs one request, with the HTTP caching of its response: a query's root fields come
     /// from the result cache where their policies allow, the rest run; a mutation invalidates
     /// what it wrote.
-    pub async fn respond(&self, request: GraphqlRequest, transport: Transport) -> Handled {
+    pub async fn respond(&self, mut request: GraphqlRequest, transport: Transport) -> Handled {
         let not_cached = |outcome| Handled {
             outcome,
             caching: HttpCaching::no_store(),
@@ -175,7 +197,7 @@ impl GraphqlService {
                 return not_cached(Outcome::Unauthenticated(body));
             }
         };
-        let prepared = match self.prepare(&request, transport) {
+        let prepared = match self.resolve(&mut request, transport).await {
             Ok(prepared) => prepared,
             Err(outcome) => return not_cached(outcome),
         };
@@ -207,6 +229,12 @@ impl GraphqlService {
             limits::check_page_sizes(&prepared.limit_variables, &variables, &self.limits)
         {
             return not_cached(limit_exceeded(e.0));
+        }
+        if prepared.cost.has_variables() {
+            let rows = prepared.cost.rows(&variables, self.limits.max_page_size);
+            if let Err(e) = cost::check(rows, self.limits.max_cost) {
+                return not_cached(cost::refused(e));
+            }
         }
         let exec = ExecRequest {
             api: &self.api,
@@ -348,6 +376,9 @@ impl GraphqlService {
                 errors::BAD_REQUEST,
             )]))
         })?;
+        // What literals fix is checked now, before planning; a `limit: $n` per request.
+        let cost = CostEstimate::of(&document, operation, limits.max_page_size);
+        cost::check(cost.fixed(), limits.max_cost).map_err(cost::refused)?;
         let dialect = self.database.dialect();
         let page_size = Some(limits.max_page_size);
         let plan = OperationPlan::build_paged(&self.api, &document, operation, dialect, page_size)
@@ -363,6 +394,7 @@ impl GraphqlService {
             plan,
             document,
             limit_variables,
+            cost,
         })
     }
 }

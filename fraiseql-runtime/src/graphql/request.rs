@@ -1,13 +1,20 @@
 //! A GraphQL-over-HTTP request's parameters, from a POST JSON body or a GET query string, with
-//! the malformed cases turned into clear 400 messages.
+//! the malformed cases turned into clear 400 messages. A request may name a persisted document
+//! instead of sending its text: `documentId` (or its alias `id`), or Apollo's
+//! `extensions.persistedQuery` (see `persisted/`).
 
 use apollo_compiler::response::JsonMap;
+
+use crate::persisted::{is_sha256_hex, PersistedRef};
 
 /// The parameters of one GraphQL request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GraphqlRequest {
-    /// The document text.
+    /// The document text; empty when the request names a persisted document without sending
+    /// its text.
     pub query: String,
+    /// The persisted document the request names, if any.
+    pub persisted: Option<PersistedRef>,
     /// Variable values (empty when none were sent).
     pub variables: JsonMap,
     /// `operationName`.
@@ -25,9 +32,18 @@ pub enum RequestParamsError {
     /// The body is JSON but not an object.
     #[error("the request body must be a JSON object with a \"query\" string")]
     NotAnObject,
-    /// `query` is missing.
-    #[error("the request has no \"query\"")]
+    /// `query` is missing (and no persisted document is named).
+    #[error("the request has no \"query\" (nor a \"documentId\")")]
     MissingQuery,
+    /// `documentId` / `id` is not a non-empty string.
+    #[error("\"documentId\" must be a non-empty string")]
+    BadDocumentId,
+    /// Both a document text and a `documentId`.
+    #[error("send either \"query\" or \"documentId\", not both")]
+    QueryAndDocumentId,
+    /// `extensions.persistedQuery` is not `{"version": 1, "sha256Hash": "<64 hex digits>"}`.
+    #[error("\"extensions.persistedQuery\" must be {{\"version\": 1, \"sha256Hash\": \"<64 hex digits>\"}}")]
+    BadPersistedQuery,
     /// `query` is not a string.
     #[error("\"query\" must be a string")]
     QueryNotString,
@@ -47,13 +63,23 @@ impl GraphqlRequest {
     pub fn from_json(body: &[u8]) -> Result<GraphqlRequest, RequestParamsError> {
         let value: serde_json::Value = serde_json::from_slice(body)
             .map_err(|e| RequestParamsError::MalformedJson(e.to_string()))?;
+        GraphqlRequest::from_value(value)
+    }
+
+    /// From a POST body already read as JSON (one entry of a batch).
+    pub fn from_value(value: serde_json::Value) -> Result<GraphqlRequest, RequestParamsError> {
         let serde_json::Value::Object(mut map) = value else {
             return Err(RequestParamsError::NotAnObject);
         };
         let query = match map.remove("query") {
-            None | Some(serde_json::Value::Null) => return Err(RequestParamsError::MissingQuery),
-            Some(serde_json::Value::String(q)) => q,
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(q)) => Some(q),
             Some(_) => return Err(RequestParamsError::QueryNotString),
+        };
+        let document_id = match map.remove("documentId").or_else(|| map.remove("id")) {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(id)) if !id.is_empty() => Some(id),
+            Some(_) => return Err(RequestParamsError::BadDocumentId),
         };
         let variables = match map.remove("variables") {
             None | Some(serde_json::Value::Null) => JsonMap::new(),
@@ -67,17 +93,12 @@ impl GraphqlRequest {
             Some(serde_json::Value::String(name)) => Some(name),
             Some(_) => return Err(RequestParamsError::BadOperationName),
         };
-        // No extension is understood yet, but a malformed one is still a malformed request.
-        match map.remove("extensions") {
-            None | Some(serde_json::Value::Null | serde_json::Value::Object(_)) => {}
+        let apq = match map.remove("extensions") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::Object(extensions)) => persisted_query(&extensions)?,
             Some(_) => return Err(RequestParamsError::BadExtensions),
-        }
-        Ok(GraphqlRequest {
-            headers: Vec::new(),
-            query,
-            variables,
-            operation_name,
-        })
+        };
+        assemble(query, document_id, apq, variables, operation_name)
     }
 
     /// From a GET query string (`query`, `variables` as JSON text, `operationName`).
@@ -85,6 +106,8 @@ impl GraphqlRequest {
         let mut query = None;
         let mut variables = JsonMap::new();
         let mut operation_name = None;
+        let mut document_id = None;
+        let mut apq = None;
         for (key, value) in url::form_urlencoded::parse(query_string.as_bytes()) {
             match key.as_ref() {
                 "query" => query = Some(value.into_owned()),
@@ -94,21 +117,69 @@ impl GraphqlRequest {
                         .map_err(|_| RequestParamsError::BadVariables)?
                 }
                 "operationName" if !value.is_empty() => operation_name = Some(value.into_owned()),
+                "documentId" | "id" if !value.is_empty() => {
+                    document_id.get_or_insert(value.into_owned());
+                }
                 "extensions" if !value.is_empty() => {
                     match serde_json::from_str::<serde_json::Value>(&value) {
-                        Ok(serde_json::Value::Object(_) | serde_json::Value::Null) => {}
+                        Ok(serde_json::Value::Null) => {}
+                        Ok(serde_json::Value::Object(extensions)) => {
+                            apq = persisted_query(&extensions)?;
+                        }
                         _ => return Err(RequestParamsError::BadExtensions),
                     }
                 }
                 _ => {}
             }
         }
-        Ok(GraphqlRequest {
-            headers: Vec::new(),
-            query: query.ok_or(RequestParamsError::MissingQuery)?,
-            variables,
-            operation_name,
-        })
+        assemble(query, document_id, apq, variables, operation_name)
+    }
+}
+
+/// The request from its parts: a text, a persisted document, or (APQ registration) both.
+fn assemble(
+    query: Option<String>,
+    document_id: Option<String>,
+    apq: Option<String>,
+    variables: JsonMap,
+    operation_name: Option<String>,
+) -> Result<GraphqlRequest, RequestParamsError> {
+    let persisted = match (document_id, apq) {
+        (Some(_), _) if query.is_some() => return Err(RequestParamsError::QueryAndDocumentId),
+        // A documentId names the document; a persistedQuery hash beside it adds nothing.
+        (Some(id), _) => Some(PersistedRef::DocumentId(id)),
+        (None, Some(hash)) => Some(PersistedRef::Apq(hash)),
+        (None, None) => None,
+    };
+    if query.is_none() && persisted.is_none() {
+        return Err(RequestParamsError::MissingQuery);
+    }
+    Ok(GraphqlRequest {
+        headers: Vec::new(),
+        query: query.unwrap_or_default(),
+        persisted,
+        variables,
+        operation_name,
+    })
+}
+
+/// Apollo's `extensions.persistedQuery`: `None` when absent; its hash in lowercase otherwise.
+/// Other extensions are ignored.
+fn persisted_query(
+    extensions: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Option<String>, RequestParamsError> {
+    let Some(persisted) = extensions.get("persistedQuery") else {
+        return Ok(None);
+    };
+    let serde_json::Value::Object(persisted) = persisted else {
+        return Err(RequestParamsError::BadPersistedQuery);
+    };
+    let version = persisted.get("version").and_then(serde_json::Value::as_u64);
+    match (version, persisted.get("sha256Hash")) {
+        (Some(1), Some(serde_json::Value::String(hash))) if is_sha256_hex(hash) => {
+            Ok(Some(hash.to_ascii_lowercase()))
+        }
+        _ => Err(RequestParamsError::BadPersistedQuery),
     }
 }
 
@@ -153,6 +224,55 @@ mod tests {
             Err(RequestParamsError::BadExtensions)
         );
         assert!(GraphqlRequest::from_json(br#"{"query":"{a}","extensions":{"k":1}}"#).is_ok());
+    }
+
+    #[test]
+    fn persisted_documents() {
+        let hash = "A".repeat(64);
+        let r = GraphqlRequest::from_json(br#"{"documentId":"UsersPage"}"#).unwrap();
+        assert_eq!(
+            r.persisted,
+            Some(PersistedRef::DocumentId("UsersPage".into()))
+        );
+        assert_eq!(r.query, "");
+        let r = GraphqlRequest::from_json(br#"{"id":"sha256:ab"}"#).unwrap();
+        assert_eq!(
+            r.persisted,
+            Some(PersistedRef::DocumentId("sha256:ab".into()))
+        );
+        let apq = format!(
+            r#"{{"extensions":{{"persistedQuery":{{"version":1,"sha256Hash":"{hash}"}}}}}}"#
+        );
+        let r = GraphqlRequest::from_json(apq.as_bytes()).unwrap();
+        assert_eq!(r.persisted, Some(PersistedRef::Apq("a".repeat(64))));
+        assert_eq!(
+            GraphqlRequest::from_json(br#"{"query":"{a}","documentId":"X"}"#),
+            Err(RequestParamsError::QueryAndDocumentId)
+        );
+        assert_eq!(
+            GraphqlRequest::from_json(br#"{"documentId":3}"#),
+            Err(RequestParamsError::BadDocumentId)
+        );
+        assert_eq!(
+            GraphqlRequest::from_json(
+                br#"{"extensions":{"persistedQuery":{"version":2,"sha256Hash":"ab"}}}"#
+            ),
+            Err(RequestParamsError::BadPersistedQuery)
+        );
+        let get = format!(
+            "extensions={}",
+            url::form_urlencoded::byte_serialize(
+                format!(r#"{{"persistedQuery":{{"version":1,"sha256Hash":"{hash}"}}}}"#).as_bytes()
+            )
+            .collect::<String>()
+        );
+        let r = GraphqlRequest::from_query_string(&get).unwrap();
+        assert_eq!(r.persisted, Some(PersistedRef::Apq("a".repeat(64))));
+        let r = GraphqlRequest::from_query_string("documentId=UserById").unwrap();
+        assert_eq!(
+            r.persisted,
+            Some(PersistedRef::DocumentId("UserById".into()))
+        );
     }
 
     #[test]

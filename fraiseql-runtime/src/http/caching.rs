@@ -2,6 +2,11 @@
 //! `crate::cache`), a strong `ETag` of the body, `304 Not Modified` when `If-None-Match`
 //! names it, and `Vary` for the headers the answer depends on (`Accept` picks the media type,
 //! `FraiseQL-Consistency` bypasses the cache, `Authorization` keys PRIVATE data).
+//!
+//! The ETag is computed here, over the uncompressed body, before the compression middleware
+//! encodes it. A strong ETag promises byte-identical representations, which a gzip and an
+//! identity answer are not, so a response that may be compressed carries the same tag as a weak
+//! one (`W/"…"`); `If-None-Match` compares weakly, so either form gets its 304.
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
@@ -18,11 +23,16 @@ const VARY_PRIVATE: &str = "Accept, FraiseQL-Consistency, Authorization";
 pub(super) fn cached(
     request: &HttpRequest,
     handled: Handled,
+    compression: bool,
     respond: impl FnOnce(Outcome) -> HttpResponse,
 ) -> HttpResponse {
     let caching = handled.caching;
+    let weak = compression && accepts_compression(request);
     let etag = match &handled.outcome {
-        Outcome::Executed(result) if caching.cache_control.cacheable() => Some(etag(&result.body)),
+        Outcome::Executed(result) if caching.cache_control.cacheable() => {
+            let tag = etag(&result.body);
+            Some(if weak { format!("W/{tag}") } else { tag })
+        }
         _ => None,
     };
     let mut response = respond(handled.outcome);
@@ -50,7 +60,8 @@ pub(super) fn cached(
     let Ok(etag_value) = HeaderValue::from_str(&etag) else {
         return response;
     };
-    if if_none_match(request, &etag) {
+    let opaque = etag.strip_prefix("W/").unwrap_or(&etag);
+    if if_none_match(request, opaque) {
         let mut not_modified = HttpResponse::NotModified().finish();
         let out = not_modified.headers_mut();
         for name in [header::CACHE_CONTROL, header::VARY, header::CONTENT_TYPE] {
@@ -63,6 +74,25 @@ pub(super) fn cached(
     }
     response.headers_mut().insert(header::ETAG, etag_value);
     response
+}
+
+/// Whether the client accepts an encoding the compression middleware may choose (gzip or
+/// brotli, not refused with `q=0`).
+fn accepts_compression(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get_all(header::ACCEPT_ENCODING)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or("").to_ascii_lowercase();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .is_some_and(|q| q.parse::<f32>().is_ok_and(|q| q == 0.0))
+            });
+            matches!(coding.as_str(), "gzip" | "br" | "*") && !refused
+        })
 }
 
 /// A strong validator: the first 128 bits of the body's sha256, quoted.
@@ -93,6 +123,23 @@ mod tests {
         assert_eq!(a, etag(b"{\"data\":{}}"));
         assert_ne!(a, etag(b"{\"data\":null}"));
         assert!(a.starts_with('"') && a.ends_with('"') && a.len() == 34);
+    }
+
+    #[test]
+    fn compression_is_accepted_unless_refused() {
+        let with = |value: &str| {
+            let request = actix_web::test::TestRequest::default()
+                .insert_header((header::ACCEPT_ENCODING, value.to_owned()))
+                .to_http_request();
+            accepts_compression(&request)
+        };
+        assert!(with("gzip, deflate"));
+        assert!(with("br;q=0.5"));
+        assert!(!with("identity"));
+        assert!(!with("gzip;q=0"));
+        assert!(!accepts_compression(
+            &actix_web::test::TestRequest::default().to_http_request()
+        ));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::accept::{self, GRAPHQL_RESPONSE_JSON, JSON};
 use super::caching::cached;
 use super::AppState;
-use crate::graphql::{errors, GraphqlRequest, Outcome, Transport};
+use crate::graphql::{errors, internal, GraphqlRequest, Outcome, Transport};
 use crate::playground;
 
 /// `Retry-After` on a 503: one second.
@@ -44,19 +44,20 @@ pub async fn post(
             body,
         );
     }
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return super::batch::answer(&state, &request, &body, media).await;
+    }
     match GraphqlRequest::from_json(&body) {
         Ok(params) => {
             let operation = params.operation_name.clone();
-            crate::db::stats::set_operation(operation.as_deref());
-            let timeout = state.service.limits().request_timeout;
-            let respond = state
-                .service
-                .respond(with_headers(params, &request), Transport::Post);
-            let Ok(handled) = actix_web::rt::time::timeout(timeout, respond).await else {
-                return timed_out(timeout);
+            let handled = match run(&state, with_headers(params, &request), Transport::Post).await {
+                Ok(handled) => handled,
+                Err(refused) => return refused,
             };
             named(
-                cached(&request, handled, |o| respond_to(&state, o, media)),
+                cached(&request, handled, state.http.compression, |o| {
+                    respond_to(&state, o, media)
+                }),
                 operation,
             )
         }
@@ -64,10 +65,49 @@ pub async fn post(
     }
 }
 
+/// Runs one GraphQL request within `FRAISEQL_REQUEST_TIMEOUT_MS`. A panic anywhere under it is
+/// caught here and answered like any internal error (500, a generic message and an
+/// `errorId` logged with the panic's text): actix would otherwise drop the connection with no
+/// answer at all.
+pub(super) async fn run(
+    state: &AppState,
+    params: GraphqlRequest,
+    transport: Transport,
+) -> Result<crate::graphql::Handled, HttpResponse> {
+    let timeout = state.service.limits().request_timeout;
+    match actix_web::rt::time::timeout(timeout, caught(state, params, transport)).await {
+        Ok(Ok(handled)) => Ok(handled),
+        Ok(Err(body)) => Err(respond(
+            state,
+            actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+            JSON,
+            body,
+        )),
+        Err(_) => Err(timed_out(timeout)),
+    }
+}
+
+/// Runs one GraphQL request (one entry of a batch) under its operation's name for the slow
+/// statement log; a panic under it becomes an internal error's body (its text logged under an
+/// error id, the client given the id).
+pub(super) async fn caught(
+    state: &AppState,
+    params: GraphqlRequest,
+    transport: Transport,
+) -> Result<crate::graphql::Handled, Vec<u8>> {
+    use futures_util::FutureExt;
+    crate::db::stats::set_operation(params.operation_name.as_deref());
+    let respond = std::panic::AssertUnwindSafe(state.service.respond(params, transport));
+    respond
+        .catch_unwind()
+        .await
+        .map_err(|panic| internal::body("a request panicked", &internal::panic_text(&*panic)))
+}
+
 /// A request past `FRAISEQL_REQUEST_TIMEOUT_MS`: 503 with `Retry-After`. Its future is dropped
 /// here; a statement already handed to the database runs on until the database's own
 /// statement timeout (`FRAISEQL_STATEMENT_TIMEOUT_MS`).
-fn timed_out(timeout: std::time::Duration) -> HttpResponse {
+pub(super) fn timed_out(timeout: std::time::Duration) -> HttpResponse {
     let message = format!(
         "the request took longer than the limit of {} ms",
         timeout.as_millis()
@@ -101,7 +141,8 @@ fn unreadable_body(
 /// `GET /graphql`: a query in the query string, or the playground for a browser.
 pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let query_string = request.query_string();
-    let has_query = url::form_urlencoded::parse(query_string.as_bytes()).any(|(k, _)| k == "query");
+    let has_query = url::form_urlencoded::parse(query_string.as_bytes())
+        .any(|(k, _)| matches!(k.as_ref(), "query" | "documentId" | "id" | "extensions"));
     if !has_query && accept::prefers_html(header_text(&request, header::ACCEPT)) {
         return HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
@@ -111,16 +152,14 @@ pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpRespon
     match GraphqlRequest::from_query_string(query_string) {
         Ok(params) => {
             let operation = params.operation_name.clone();
-            crate::db::stats::set_operation(operation.as_deref());
-            let timeout = state.service.limits().request_timeout;
-            let respond = state
-                .service
-                .respond(with_headers(params, &request), Transport::Get);
-            let Ok(handled) = actix_web::rt::time::timeout(timeout, respond).await else {
-                return timed_out(timeout);
+            let handled = match run(&state, with_headers(params, &request), Transport::Get).await {
+                Ok(handled) => handled,
+                Err(refused) => return refused,
             };
             named(
-                cached(&request, handled, |o| respond_to(&state, o, media)),
+                cached(&request, handled, state.http.compression, |o| {
+                    respond_to(&state, o, media)
+                }),
                 operation,
             )
         }
@@ -130,7 +169,7 @@ pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpRespon
 
 /// The request's headers (values that are not visible ASCII are left out), for custom
 /// resolvers.
-fn with_headers(mut params: GraphqlRequest, request: &HttpRequest) -> GraphqlRequest {
+pub(super) fn with_headers(mut params: GraphqlRequest, request: &HttpRequest) -> GraphqlRequest {
     params.headers = request
         .headers()
         .iter()
@@ -209,7 +248,9 @@ fn outcome_response(state: &AppState, outcome: Outcome, media: &'static str) -> 
         Outcome::NotExecuted(body) if modern => {
             respond(state, StatusCode::BAD_REQUEST, media, body)
         }
-        Outcome::NotExecuted(body) => respond(state, StatusCode::OK, media, body),
+        Outcome::NotExecuted(body) | Outcome::PersistedQueryNotFound(body) => {
+            respond(state, StatusCode::OK, media, body)
+        }
         // The token was refused whatever the media type: 401, so clients renew it. No
         // WWW-Authenticate challenge details: the body says what is wrong.
         Outcome::Unauthenticated(body) => {
@@ -239,12 +280,12 @@ fn outcome_response(state: &AppState, outcome: Outcome, media: &'static str) -> 
     }
 }
 
-fn bad_request(state: &AppState, media: &'static str, message: String) -> HttpResponse {
+pub(super) fn bad_request(state: &AppState, media: &'static str, message: String) -> HttpResponse {
     let body = errors::body(&[errors::plain(message, errors::BAD_REQUEST)]);
     respond(state, actix_web::http::StatusCode::BAD_REQUEST, media, body)
 }
 
-fn respond(
+pub(super) fn respond(
     state: &AppState,
     status: actix_web::http::StatusCode,
     media: &'static str,
@@ -274,4 +315,38 @@ fn header_text(request: &HttpRequest, name: header::HeaderName) -> &str {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt;
+
+    use super::*;
+
+    #[test]
+    fn a_caught_panic_reads_as_an_internal_error_without_its_text() {
+        let caught = std::panic::AssertUnwindSafe(async {
+            panic!("index out of bounds in SELECT * FROM users at /src/exec/load.rs:12")
+        })
+        .catch_unwind()
+        .now_or_never()
+        .expect("ready");
+        let Err(payload) = caught else {
+            panic!("the future did not panic")
+        };
+        let body = internal::body("a request panicked", &internal::panic_text(&*payload));
+        let text = String::from_utf8(body).expect("UTF-8");
+        let body: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"],
+            "INTERNAL_SERVER_ERROR"
+        );
+        assert!(
+            body["errors"][0]["extensions"]["errorId"].is_string(),
+            "{body}"
+        );
+        for leak in ["panicked", "/src/", "SELECT", "index out of bounds"] {
+            assert!(!text.contains(leak), "{text}");
+        }
+    }
 }

@@ -2,14 +2,19 @@
 //! browsers), `/playground/*` assets, `/health/live`, `/health/ready` and `/metrics`.
 
 mod accept;
+mod batch;
 mod caching;
+mod cors;
 mod graphql_route;
 mod health;
 pub mod lifecycle;
 mod observe;
+pub mod rate_limit;
+pub mod settings;
 
 use std::sync::Arc;
 
+use actix_web::middleware::{Compress, Condition};
 use actix_web::{web, App, HttpResponse, HttpServer};
 
 use crate::config::Config;
@@ -26,6 +31,10 @@ pub struct AppState {
     pub schema_hash: &'static str,
     /// Set once a shutdown signal arrived (readiness is then 503).
     pub draining: lifecycle::Draining,
+    /// CORS and compression (`FRAISEQL_CORS_ORIGINS`, `FRAISEQL_COMPRESSION`).
+    pub http: settings::HttpSettings,
+    /// Per-client rate limits (`FRAISEQL_RATE_LIMIT`), when configured.
+    pub rate_limiter: Option<Arc<rate_limit::RateLimiter>>,
 }
 
 /// Serves until SIGINT/SIGTERM, then drains (see [`lifecycle`]), stops accepting and finishes
@@ -37,12 +46,23 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let draining = state.draining.clone();
     let max_body_bytes = state.service.limits().max_body_bytes;
+    let http = state.http.clone();
     let state = web::Data::new(state);
     tracing::info!(bind = %config.bind, "serving GraphQL at http://{}/graphql", config.bind);
     let server = HttpServer::new(move || {
+        // Outermost last: CORS answers preflights before anything else sees them; compression
+        // encodes whatever the handlers (and the overload answers) wrote.
+        let cors = http
+            .cors
+            .as_ref()
+            .map_or_else(actix_cors::Cors::default, cors::middleware);
         App::new()
             .app_data(state.clone())
+            // Inside `observe`, so refused requests are counted by status like any other.
+            .wrap(actix_web::middleware::from_fn(rate_limit::limit))
             .wrap(actix_web::middleware::from_fn(observe::observe))
+            .wrap(Condition::new(http.compression, Compress::default()))
+            .wrap(Condition::new(http.cors.is_some(), cors))
             .app_data(web::PayloadConfig::new(max_body_bytes))
             .route("/graphql", web::post().to(graphql_route::post))
             .route("/graphql", web::get().to(graphql_route::get))

@@ -179,6 +179,7 @@ impl App {
     ) -> Answer {
         let request = GraphqlRequest {
             query: query.to_string(),
+            persisted: None,
             variables: serde_json::from_value(variables).expect("variables"),
             operation_name: None,
             headers,
@@ -188,9 +189,10 @@ impl App {
         let (unauthenticated, body) = match outcome {
             Outcome::Executed(outcome) => (false, outcome.body),
             Outcome::Unauthenticated(b) => (true, b),
-            Outcome::BadRequest(b) | Outcome::MethodNotAllowed(b) | Outcome::NotExecuted(b) => {
-                (false, b)
-            }
+            Outcome::BadRequest(b)
+            | Outcome::MethodNotAllowed(b)
+            | Outcome::NotExecuted(b)
+            | Outcome::PersistedQueryNotFound(b) => (false, b),
         };
         Answer {
             unauthenticated,

@@ -32,7 +32,7 @@ pub async fn isolation(app: &App) {
 
     // Nested, batched: projects -> tasks is ONE statement for both parents; task 9 is
     // globex's although its project_id is acme's project 1, so acme does not get it.
-    let q = "{ projects { id tasks { id tenantId } } }";
+    let q = "{ projects { id tasks(limit: 50) { id tenantId } } }";
     let a = app.run(Some(&acme), q, json!({})).await;
     let projects = a.data()["projects"].as_array().expect("projects").clone();
     assert_eq!(ids(&projects[0]["tasks"]), ["1", "2"], "{}", a.body);
@@ -45,7 +45,7 @@ pub async fn isolation(app: &App) {
     }
 
     // Three levels, many-to-one batched back up: tasks -> project -> tasks.
-    let q = "{ tasks { id project { id tasks { id } } } }";
+    let q = "{ tasks(limit: 50) { id project { id tasks(limit: 50) { id } } } }";
     let g = app.run(Some(&globex), q, json!({})).await;
     assert_eq!(g.statements, 3, "one statement per level");
     assert_eq!(ids(&g.body["data"]["tasks"]), ["5", "6", "7", "8", "9"]);
