@@ -173,6 +173,25 @@ const SPECS: &[DirectiveSpec] = &[
         repeatable: false,
     },
     DirectiveSpec {
+        name: "auth",
+        locations: &[
+            Location::Type,
+            Location::ScalarField,
+            Location::RelationField,
+        ],
+        args: &[arg("requires", ArgType::String, false)],
+        repeatable: false,
+    },
+    DirectiveSpec {
+        name: "filter",
+        locations: &[Location::Type],
+        args: &[
+            arg("column", ArgType::String, true),
+            arg("claim", ArgType::String, true),
+        ],
+        repeatable: true,
+    },
+    DirectiveSpec {
         name: "insert",
         locations: &[Location::MutationField],
         args: &[],

@@ -73,9 +73,33 @@ pub struct TableType {
     pub route: Route,
     pub shard: Option<Shard>,
     pub seed_rows: u32,
+    /// `@auth`, field `@auth`s and `@filter`s.
+    pub access: Access,
     /// The GraphQL fields in declaration order, for the API SDL.
     pub fields: Vec<FieldRef>,
     pub source: Source,
+}
+
+/// Who may read a table type (see `fraiseql_runtime::model::Access`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Access {
+    /// `@auth(requires:)` on the type (`"authenticated"` when `requires` is left out).
+    pub requires: Option<String>,
+    /// `@auth` on fields: (GraphQL field name, requirement), in declaration order.
+    pub fields: Vec<(String, String)>,
+    /// `@filter(column:, claim:)`s, in declaration order.
+    pub filters: Vec<RowFilter>,
+}
+
+/// The `@auth` requirement of a token with no particular role.
+pub const AUTHENTICATED: &str = "authenticated";
+
+/// `@filter(column:, claim:)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowFilter {
+    /// Index into the type's columns.
+    pub column: usize,
+    pub claim: String,
 }
 
 /// A GraphQL field of a table type: a column or a relation.

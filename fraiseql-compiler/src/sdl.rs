@@ -214,7 +214,8 @@ fn write_input(out: &mut String, model: &Model, t: &TableType, write: InputKind)
         };
         let base = scalar_name(model, c.kind);
         let defaulted = write == InputKind::Create && c.kind == Kind::DateTime && !c.nullable;
-        let required = write == InputKind::Create && !c.nullable && !defaulted;
+        let filter = t.access.filters.iter().find(|f| f.column == i);
+        let required = write == InputKind::Create && !c.nullable && !defaulted && filter.is_none();
         let mut doc = match (
             &c.field,
             t.relations
@@ -232,6 +233,16 @@ fn write_input(out: &mut String, model: &Model, t: &TableType, write: InputKind)
             doc = Some(match doc {
                 Some(d) => format!("{d} {note}"),
                 None => note.to_owned(),
+            });
+        }
+        if let (Some(f), InputKind::Create) = (filter, write) {
+            let note = format!(
+                "Left out, it is set from the caller's `{}` claim (@filter); given, it must equal it.",
+                f.claim
+            );
+            doc = Some(match doc {
+                Some(d) => format!("{d} {note}"),
+                None => note,
             });
         }
         description(out, "  ", doc.as_deref());

@@ -144,6 +144,7 @@ mod tests {
             route: Route::Inherit,
             shard: None,
             seed_rows: 0,
+            access: Default::default(),
             fields: vec![],
             source: Source {
                 file: "s.graphql".into(),

@@ -257,6 +257,19 @@ async fn serve(model: &'static SchemaModel) -> ExitCode {
             Ok(s) => s,
             Err(e) => return config_error(e),
         };
+    // Before connecting: a JWKS file that cannot be used stops the server at once.
+    let auth = match crate::auth::AuthSettings::from_lookup(&|name| std::env::var(name).ok())
+        .and_then(|settings| crate::auth::Authenticator::from_settings(&settings))
+    {
+        Ok(auth) => auth,
+        Err(e) => return config_error(e),
+    };
+    if !auth.enabled() && model.types.iter().any(|t| !t.access.filters.is_empty()) {
+        tracing::warn!(
+            "the schema has @filter types but neither FRAISEQL_JWT_SECRET nor FRAISEQL_JWKS_FILE \
+             is set: every caller is anonymous and reads no rows of them"
+        );
+    }
     let api = match ApiSchema::load(model) {
         Ok(api) => Arc::new(api),
         Err(e) => return fail(e),
@@ -341,6 +354,7 @@ async fn serve(model: &'static SchemaModel) -> ExitCode {
     let service = GraphqlService::new(api, database, metrics.clone())
         .with_cache(cache)
         .with_limits(config.limits)
+        .with_auth(auth)
         .with_persisted(apq, config.persisted_only);
     let service = match service {
         Ok(service) => service,

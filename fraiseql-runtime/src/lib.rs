@@ -1,6 +1,7 @@
 //! FraiseQL's runtime: serves GraphQL over HTTP from SQL for a schema that `fraiseql-compiler`
 //! compiled into a [`model::SchemaModel`]. See `ARCHITECTURE.md` for the path of a request.
 
+pub mod auth;
 pub mod cache;
 pub mod cli;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod resolver;
 pub mod row;
 pub mod schema;
 
+pub use auth::Claims;
 pub use db::{Bind, NullType};
 /// `schema!`, `#[query]` and `#[mutation]`, so a crate that writes
 /// `extern crate fraiseql_runtime as fraiseql;` names them `fraiseql::schema!`,

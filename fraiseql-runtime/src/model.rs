@@ -85,6 +85,8 @@ pub struct TypeModel {
     pub shard: Option<ShardKey>,
     /// Demo rows `seed` inserts (`@seed(rows:)`; 0 when absent).
     pub seed_rows: u32,
+    /// `@auth` on the type and its fields, and its `@filter` row filters.
+    pub access: Access,
     /// The generated typed row loader for this table.
     pub rows: &'static dyn RowLoader,
     /// Rows by key: `$1` is the array of keys (a JSON array on SQLite), each row's
@@ -93,6 +95,58 @@ pub struct TypeModel {
     pub by_keys: Dialects,
     /// Position of the type's definition in the schema sources.
     pub source: SourcePos,
+}
+
+/// Who may read a type: `@auth` on it and on its fields, and the `@filter`s that bind its rows
+/// to the caller's claims.
+pub struct Access {
+    /// `@auth(requires:)` on the type: every statement reading it (root, relation, re-read)
+    /// needs it.
+    pub requires: Option<&'static str>,
+    /// `@auth(requires:)` on fields of the type (columns and relations).
+    pub fields: &'static [FieldAuth],
+    /// `@filter(column:, claim:)`: every statement reading the type gets
+    /// `AND t."<column>" = $n`, `$n` bound to the claim's value (no claim: no rows).
+    pub filters: &'static [RowFilter],
+}
+
+impl Access {
+    /// No `@auth`, no `@filter`.
+    pub const OPEN: Access = Access {
+        requires: None,
+        fields: &[],
+        filters: &[],
+    };
+
+    /// The requirement of a field (`@auth` on it), if any.
+    pub fn field(&self, name: &str) -> Option<&'static str> {
+        self.fields
+            .iter()
+            .find(|f| f.field == name)
+            .map(|f| f.requires)
+    }
+}
+
+/// The requirement that needs only a verified token (`@auth` without `requires`, or
+/// `@auth(requires: "authenticated")`); any other value is a role the token's `roles` claim
+/// must name.
+pub const AUTHENTICATED: &str = "authenticated";
+
+/// `@auth(requires:)` on one field.
+pub struct FieldAuth {
+    /// GraphQL field name.
+    pub field: &'static str,
+    /// A role, or [`AUTHENTICATED`].
+    pub requires: &'static str,
+}
+
+/// `@filter(column:, claim:)` on a type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowFilter {
+    /// Index into the type's columns.
+    pub column: usize,
+    /// The claim whose value the column must equal.
+    pub claim: &'static str,
 }
 
 /// One column of a table.

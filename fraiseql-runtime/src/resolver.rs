@@ -13,10 +13,13 @@
 //! mutation) and completes the rows with the schema's select list, so the user's SQL only has
 //! to return the table's columns (`SELECT * FROM users WHERE …`).
 
+use std::sync::Arc;
+
 pub use crate::cache::ResolverCache;
 pub use futures_util::future::BoxFuture;
 use serde_json::Value as JsonValue;
 
+use crate::auth::Claims;
 use crate::db::{Bind, DbError, Session};
 use crate::model::{Dialect, SchemaModel};
 use crate::row::{Keyed, RowSet, TableRow};
@@ -121,6 +124,7 @@ pub struct Context {
     dialect: Dialect,
     session: tokio::sync::Mutex<Session>,
     headers: Vec<(String, String)>,
+    claims: Option<Arc<Claims>>,
 }
 
 impl Context {
@@ -130,13 +134,27 @@ impl Context {
         model: &'static SchemaModel,
         session: Session,
         headers: Vec<(String, String)>,
+        claims: Option<Arc<Claims>>,
     ) -> Context {
         Context {
             model,
             dialect: session.dialect(),
             session: tokio::sync::Mutex::new(session),
             headers,
+            claims,
         }
+    }
+
+    /// The caller's verified token claims; `None` for an anonymous caller (or when no token
+    /// verification is configured). A resolver's own SQL is not row-filtered: use these to
+    /// scope it (`ctx.claim_str("tenant")`).
+    pub fn claims(&self) -> Option<&Claims> {
+        self.claims.as_deref()
+    }
+
+    /// One string claim of the caller's token (`sub`, `tenant`, …).
+    pub fn claim_str(&self, name: &str) -> Option<&str> {
+        self.claims.as_deref().and_then(|c| c.claim_str(name))
     }
 
     /// The session, for the rest of the request.

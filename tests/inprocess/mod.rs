@@ -111,6 +111,7 @@ impl Harness {
             variables: &variables,
             headers: &[],
             database: &self.db,
+            claims: None,
         })
         .await;
         serde_json::from_slice(&outcome.body).unwrap_or_else(|e| {

@@ -59,7 +59,8 @@ async fn a_cached_resolver_runs_once_per_arguments_until_its_table_is_written() 
                 Outcome::BadRequest(b)
                 | Outcome::MethodNotAllowed(b)
                 | Outcome::NotExecuted(b)
-                | Outcome::PersistedQueryNotFound(b) => b,
+                | Outcome::PersistedQueryNotFound(b)
+                | Outcome::Unauthenticated(b) => b,
             };
             let traced = std::fs::read(&trace).unwrap_or_default();
             let statements: Vec<String> =

@@ -58,7 +58,8 @@ impl App {
             Outcome::BadRequest(b)
             | Outcome::MethodNotAllowed(b)
             | Outcome::NotExecuted(b)
-            | Outcome::PersistedQueryNotFound(b) => b,
+            | Outcome::PersistedQueryNotFound(b)
+            | Outcome::Unauthenticated(b) => b,
         };
         let traced = std::fs::read(&self.trace).unwrap_or_default();
         let statements = String::from_utf8_lossy(&traced[before.min(traced.len())..])

@@ -943,7 +943,8 @@ async fn run(service: &GraphqlService, query: &str, variables: Value) -> Value {
         Outcome::BadRequest(b)
         | Outcome::MethodNotAllowed(b)
         | Outcome::NotExecuted(b)
-        | Outcome::PersistedQueryNotFound(b) => b,
+        | Outcome::PersistedQueryNotFound(b)
+        | Outcome::Unauthenticated(b) => b,
     };
     serde_json::from_slice(&body).expect("JSON body")
 }

@@ -108,6 +108,7 @@ fn impl_type_tokens(model: &Model, t: &TableType) -> TokenStream {
         quote!(#m::ShardKey { column: #column, strategy: #m::ShardStrategy::#strategy })
     }));
     let seed = Literal::u32_unsuffixed(t.seed_rows);
+    let access = impl_access_tokens(&t.access);
     let loader = rows::loader_ident(t);
     let by_keys = impl_dialects_tokens(&sql::by_keys(t));
     let source = impl_source_tokens(&t.source);
@@ -123,9 +124,35 @@ fn impl_type_tokens(model: &Model, t: &TableType) -> TokenStream {
             route: #route,
             shard: #shard,
             seed_rows: #seed,
+            access: #access,
             rows: &#loader,
             by_keys: #by_keys,
             source: #source,
+        }
+    }
+}
+
+/// `Access::OPEN` for a type without `@auth` or `@filter`, so most types add one short line.
+fn impl_access_tokens(access: &crate::model::Access) -> TokenStream {
+    let m = quote!(::fraiseql_runtime::model);
+    if access == &crate::model::Access::default() {
+        return quote!(#m::Access::OPEN);
+    }
+    let requires = option(access.requires.as_ref().map(|r| quote!(#r)));
+    let fields = access
+        .fields
+        .iter()
+        .map(|(field, requires)| quote!(#m::FieldAuth { field: #field, requires: #requires }));
+    let filters = access.filters.iter().map(|f| {
+        let column = Literal::usize_unsuffixed(f.column);
+        let claim = &f.claim;
+        quote!(#m::RowFilter { column: #column, claim: #claim })
+    });
+    quote! {
+        #m::Access {
+            requires: #requires,
+            fields: &[#(#fields),*],
+            filters: &[#(#filters),*],
         }
     }
 }

@@ -7,6 +7,7 @@
 //! ([`query`]), `Mutation` ([`mutation`]), with the rules `@resolver` fields share in
 //! [`custom`].
 
+mod access;
 mod custom;
 mod mutation;
 mod query;
@@ -170,6 +171,7 @@ pub fn validate(
     let enums = types::enums(&mut ctx);
     let mut tables = types::tables(&mut ctx, default_scope);
     relations::resolve(&mut ctx, &mut tables);
+    access::resolve(&mut ctx, &mut tables);
     let query = query::root_fields(&mut ctx, &tables, default_scope);
     let mutations = mutation::fields(&mut ctx);
     custom::check_function_names(&mut ctx, &query, &mutations);

@@ -9,7 +9,8 @@ use graphql_parser::Pos;
 use super::{source, Ctx, BUILTIN_SCALARS};
 use crate::directives::{DirectiveSet, Location};
 use crate::model::{
-    self, CacheScope, Column, EnumType, EnumValue, FieldRef, Kind, Route, TableType,
+    self, Access, CacheScope, Column, EnumType, EnumValue, FieldRef, Kind, Route, TableType,
+    AUTHENTICATED,
 };
 use crate::naming::{is_plain_identifier, is_unusable_rust_field, snake_case};
 
@@ -209,6 +210,10 @@ pub(crate) fn tables(ctx: &mut Ctx<'_>, default_scope: CacheScope) -> Vec<Draft>
                 route,
                 shard: None,
                 seed_rows,
+                access: Access {
+                    requires: auth_requirement(ctx, file, name, &directives),
+                    ..Access::default()
+                },
                 fields: Vec::new(),
                 source: source(file, def.position),
             },
@@ -221,6 +226,26 @@ pub(crate) fn tables(ctx: &mut Ctx<'_>, default_scope: CacheScope) -> Vec<Draft>
         drafts.push(draft);
     }
     drafts
+}
+
+/// `@auth(requires:)` on `subject`: the role, or `"authenticated"` when left out. A role is one
+/// word (it is compared with the entries of the token's `roles` claim).
+fn auth_requirement(
+    ctx: &mut Ctx<'_>,
+    file: &str,
+    subject: &str,
+    directives: &DirectiveSet,
+) -> Option<String> {
+    let d = directives.get("auth")?;
+    let requires = d.string("requires").unwrap_or(AUTHENTICATED).trim();
+    if requires.is_empty() || requires.contains(char::is_whitespace) {
+        let message = format!("@auth on {subject} requires {requires:?}, which is not a role name");
+        ctx.error(file, d.pos, message).hint = Some(format!(
+            "name one role the token's roles claim must hold, e.g. @auth(requires: \"admin\"), or \"{AUTHENTICATED}\" for any signed-in caller"
+        ));
+        return None;
+    }
+    Some(requires.to_owned())
 }
 
 /// Reports an object type without `@table`, saying where it is used when it is.
@@ -298,6 +323,13 @@ fn fields(
             }
             let directives =
                 ctx.directives(&file, &subject, Location::ScalarField, &field.directives);
+            if let Some(requires) = auth_requirement(ctx, &file, &subject, &directives) {
+                draft
+                    .table
+                    .access
+                    .fields
+                    .push((field.name.clone(), requires));
+            }
             if field.name == "id" {
                 id_field = true;
                 if written(&field.field_type) != "ID!" {
@@ -341,6 +373,13 @@ fn fields(
         } else if let Some(&target) = ctx.tables.get(s.name) {
             let directives =
                 ctx.directives(&file, &subject, Location::RelationField, &field.directives);
+            if let Some(requires) = auth_requirement(ctx, &file, &subject, &directives) {
+                draft
+                    .table
+                    .access
+                    .fields
+                    .push((field.name.clone(), requires));
+            }
             let Some(foreign_key) = directives
                 .get("relation")
                 .and_then(|d| d.string("foreignKey"))

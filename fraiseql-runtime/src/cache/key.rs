@@ -7,6 +7,8 @@ use apollo_compiler::response::{JsonMap, JsonValue};
 use apollo_compiler::Name;
 use sha2::{Digest, Sha256};
 
+use crate::auth::Claims;
+
 /// A cache key.
 pub(crate) type Key = [u8; 32];
 
@@ -20,6 +22,10 @@ pub(crate) struct KeyParts<'a> {
     pub values: &'a JsonMap,
     /// The caller, for PRIVATE data.
     pub identity: Option<&'a [u8; 32]>,
+    /// The row-filter claims the field's types are filtered by (empty for most fields).
+    pub claims: &'a [&'static str],
+    /// The caller's verified claims, whose values of `claims` go into the key.
+    pub claim_values: Option<&'a Claims>,
 }
 
 impl KeyParts<'_> {
@@ -51,6 +57,15 @@ impl KeyParts<'_> {
         match self.identity {
             None => part(b"public"),
             Some(identity) => part(identity),
+        }
+        // Only filtered fields add parts, so every other key stays as it was.
+        for claim in self.claims {
+            part(claim.as_bytes());
+            match self.claim_values.and_then(|c| c.filter_text(claim)) {
+                // A tag byte tells a missing claim from any value.
+                None => part(b"\x00"),
+                Some(value) => part(format!("\x01{value}").as_bytes()),
+            }
         }
         h.finalize().into()
     }
@@ -126,6 +141,8 @@ mod tests {
             variables: &names,
             values: vars,
             identity,
+            claims: &[],
+            claim_values: None,
         }
         .key()
     }
@@ -149,5 +166,42 @@ mod tests {
         assert_ne!(key(&v, &[], Some(&alice)), key(&v, &[], Some(&bob)));
         assert_ne!(key(&v, &[], Some(&alice)), key(&v, &[], None));
         assert_eq!(identity(&[("accept".into(), "x".into())]), None);
+    }
+
+    #[test]
+    fn filter_claims_separate_tenants() {
+        let v = JsonMap::new();
+        let claims = |json: serde_json::Value| match json {
+            serde_json::Value::Object(map) => Claims::new(map),
+            _ => Claims::default(),
+        };
+        let (a, a2, b) = (
+            claims(serde_json::json!({"tenant": "a", "sub": "1"})),
+            claims(serde_json::json!({"tenant": "a", "sub": "2"})),
+            claims(serde_json::json!({"tenant": "b"})),
+        );
+        let key = |values: Option<&Claims>| {
+            KeyParts {
+                schema_hash: "s",
+                doc_hash: &[1; 32],
+                operation_name: None,
+                response_key: "projects",
+                variables: &[],
+                values: &v,
+                identity: None,
+                claims: &["tenant"],
+                claim_values: values,
+            }
+            .key()
+        };
+        assert_ne!(key(Some(&a)), key(Some(&b)));
+        assert_eq!(key(Some(&a)), key(Some(&a2)), "same tenant, same entry");
+        assert_ne!(key(Some(&a)), key(None));
+        let empty = claims(serde_json::json!({"tenant": ""}));
+        assert_ne!(
+            key(Some(&empty)),
+            key(None),
+            "an empty value is not a missing claim"
+        );
     }
 }

@@ -44,6 +44,9 @@ pub(crate) struct ReadCache {
     pub lookup: Option<(usize, Node<Value>)>,
     /// Variables the field reads, sorted (only their values go into its key).
     pub variables: Vec<Name>,
+    /// The claims of the `@filter`s of every type the field reads, sorted: their values go
+    /// into its key, so callers with different values never share an entry.
+    pub claims: Vec<&'static str>,
 }
 
 /// `@cache(ttl:, scope:)` in the operation, as written (literals or variables).
@@ -120,12 +123,28 @@ fn read_cache(
     walk.field(field);
     walk.variables.sort();
     walk.variables.dedup();
+    let mut claims = Vec::new();
+    filter_claims(model, node, &mut claims);
+    claims.sort_unstable();
+    claims.dedup();
     ReadCache {
         schema,
         requested: walk.requested,
         tables,
         lookup,
         variables: walk.variables,
+        claims,
+    }
+}
+
+/// The claims `node` and every relation under it are filtered by.
+fn filter_claims(model: &SchemaModel, node: &FetchNode, out: &mut Vec<&'static str>) {
+    let ty = &model.types[node.type_index];
+    out.extend(ty.access.filters.iter().map(|f| f.claim));
+    for field in &node.fields {
+        if let OutputField::Relation { node: child, .. } = field {
+            filter_claims(model, child, out);
+        }
     }
 }
 
@@ -376,6 +395,7 @@ mod tests {
             tables: Vec::new(),
             lookup: None,
             variables: Vec::new(),
+            claims: Vec::new(),
         }
     }
 

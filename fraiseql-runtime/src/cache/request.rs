@@ -26,6 +26,8 @@ pub(crate) struct Inputs<'a> {
     pub operation_name: Option<&'a str>,
     pub variables: &'a JsonMap,
     pub headers: &'a [(String, String)],
+    /// The caller's verified claims (row-filter values go into keys).
+    pub claims: Option<&'a crate::auth::Claims>,
 }
 
 /// Where a root field's part comes from.
@@ -63,6 +65,9 @@ pub(crate) struct RootState {
     pub key: Key,
     pub tags: Vec<Tag>,
     pub source: Source,
+    /// The field reads a row-filtered type: its answer depends on the caller's token, so
+    /// HTTP caches must treat it as private.
+    pub filtered: bool,
 }
 
 /// Policies, keys and tags of each root field; every source is [`Source::Run`]. With
@@ -88,9 +93,11 @@ pub(crate) fn evaluate(inputs: &Inputs<'_>, bypass_all: bool) -> Vec<RootState> 
             key: [0; 32],
             tags: Vec::new(),
             source: Source::Run,
+            filtered: false,
         };
         if let (true, RootCache::Read(read)) = (active, cache) {
             state.read = true;
+            state.filtered = !read.claims.is_empty();
             state.granted = read.granted(inputs.variables);
             let private = state
                 .granted
@@ -107,6 +114,8 @@ pub(crate) fn evaluate(inputs: &Inputs<'_>, bypass_all: bool) -> Vec<RootState> 
                     variables: &read.variables,
                     values: inputs.variables,
                     identity: if private { caller.as_ref() } else { None },
+                    claims: &read.claims,
+                    claim_values: inputs.claims,
                 }
                 .key();
                 let mut tags = vec![Tag::All];
@@ -192,7 +201,7 @@ pub(crate) fn http_caching(
             return HttpCaching::no_store();
         };
         any = true;
-        private |= policy.scope == CacheScope::Private;
+        private |= policy.scope == CacheScope::Private || root.filtered;
         let left = match &root.source {
             Source::Cached { entry, cut_ms } => entry.remaining_seconds(now, *cut_ms),
             _ => policy.ttl_seconds,

@@ -27,7 +27,12 @@ pub(super) async fn run(
         .take_primary()
         .await
         .map_err(|e| RootFailure::from_db(&e))?;
-    let context = Context::new(run.ctx.model, session, run.headers.to_vec());
+    let context = Context::new(
+        run.ctx.model,
+        session,
+        run.headers.to_vec(),
+        run.claims.clone(),
+    );
     let result = resolver(&context, &arguments).await;
     sessions.put_primary(context.into_session());
     let resolved = match result {

@@ -13,6 +13,7 @@ use apollo_compiler::response::JsonMap;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 
+use crate::auth::Claims;
 use crate::db::{Bind, DbError, RequestSessions};
 use crate::model::{Dialect, SchemaModel};
 use crate::plan::{
@@ -72,6 +73,8 @@ pub(crate) struct LoadContext<'a> {
     pub default_limit: i64,
     pub operation: &'a Operation,
     pub variables: &'a JsonMap,
+    /// The caller's verified claims (`None`: anonymous), for row filters.
+    pub claims: Option<&'a Claims>,
 }
 
 /// Loads `node` (with `parent_keys` bound as `$1` for relations) and its included children.
@@ -134,7 +137,7 @@ pub(crate) fn statement<'a>(
     if let Some(keys) = parent_keys {
         binds.push(Bind::BigIntList(keys));
     }
-    resolve_binds(&built.binds, ctx.variables, &mut binds).map_err(LoadError::Input)?;
+    resolve_binds(&built.binds, ctx.variables, ctx.claims, &mut binds).map_err(LoadError::Input)?;
     Ok((built, binds))
 }
 

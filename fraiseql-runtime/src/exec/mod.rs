@@ -8,6 +8,7 @@
 //! HTTP layer from [`ExecOutcome::consistency`]) the `FraiseQL-Consistency` header; a query
 //! that sends the header back reads only from replicas that have replayed that position.
 
+mod access;
 pub mod analyze;
 mod custom;
 mod load;
@@ -21,6 +22,9 @@ use apollo_compiler::response::{GraphQLError, JsonMap, JsonValue, ResponseDataPa
 use apollo_compiler::validation::Valid;
 use apollo_compiler::ExecutableDocument;
 
+use std::sync::Arc;
+
+use crate::auth::Claims;
 use crate::db::{Database, DbError, Lsn, RequestSessions, CONSISTENCY_HEADER};
 use crate::graphql::internal;
 use crate::model::Returns;
@@ -46,6 +50,9 @@ pub struct ExecRequest<'a> {
     pub database: &'a Database,
     /// The HTTP request's headers, for custom resolvers.
     pub headers: &'a [(String, String)],
+    /// The caller's verified token claims (`None`: anonymous), for `@auth`, row filters and
+    /// custom resolvers.
+    pub claims: Option<Arc<Claims>>,
 }
 
 /// What the executor does with one root entry of the plan (the result cache decides; see
@@ -170,6 +177,7 @@ pub async fn execute_with(request: ExecRequest<'_>, sources: &[RootSource<'_>]) 
         variables,
         database,
         headers,
+        claims,
     } = request;
     let mut errors: Vec<GraphQLError> = Vec::new();
 
@@ -200,12 +208,14 @@ pub async fn execute_with(request: ExecRequest<'_>, sources: &[RootSource<'_>]) 
         default_limit: plan.default_limit,
         operation,
         variables,
+        claims: claims.as_deref(),
     };
     let run = Run {
         ctx: &ctx,
         plan,
         database,
         headers,
+        claims: claims.clone(),
         sources,
         written: std::sync::Mutex::new(Vec::new()),
     };
@@ -251,7 +261,8 @@ pub async fn execute_with(request: ExecRequest<'_>, sources: &[RootSource<'_>]) 
         json::escape_into(&mut data, root.key.as_str());
         data.push(b':');
         let source = sources.get(index).copied().unwrap_or(RootSource::Run);
-        if let RootSource::Cached(json) = source {
+        // A cached part is written as stored, unless the caller may not read it (`@auth`).
+        if let (RootSource::Cached(json), false) = (source, matches!(result, Some(Err(_)))) {
             data.extend_from_slice(json);
             continue;
         }
@@ -371,6 +382,8 @@ pub(crate) struct Run<'a> {
     pub plan: &'a OperationPlan,
     pub database: &'a Database,
     pub headers: &'a [(String, String)],
+    /// The caller's claims, handed to custom resolvers.
+    pub claims: Option<Arc<Claims>>,
     /// Per root entry; a cached one runs nothing.
     pub sources: &'a [RootSource<'a>],
     /// What a mutation wrote, for the result cache's invalidation.
@@ -391,8 +404,17 @@ impl Run<'_> {
         let mut database_unavailable = false;
         let mut results: RootResults = Vec::with_capacity(self.plan.roots.len());
         for (index, root) in self.plan.roots.iter().enumerate() {
-            let cached = matches!(self.sources.get(index), Some(RootSource::Cached(_)));
-            if cached || !root.kind.uses_database() || !root.inclusion.holds(self.ctx.variables) {
+            if !root.kind.uses_database() || !root.inclusion.holds(self.ctx.variables) {
+                results.push(None);
+                continue;
+            }
+            // Before the cache's part is used and before any SQL: `@auth` holds for every
+            // node the field reads.
+            if let Err(denied) = self.allowed(root) {
+                results.push(Some(Err(denied)));
+                continue;
+            }
+            if matches!(self.sources.get(index), Some(RootSource::Cached(_))) {
                 results.push(None);
                 continue;
             }
@@ -422,12 +444,19 @@ impl Run<'_> {
         }
     }
 
-    /// Runs one root field of a query or a mutation.
+    /// Whether the caller passes every `@auth` guard of `root`.
+    fn allowed(&self, root: &RootEntry) -> Result<(), RootFailure> {
+        access::check_root(self.ctx.model, self.ctx.claims, root, self.ctx.variables)
+    }
+
+    /// Runs one root field of a query or a mutation (`@auth` first: a denied field runs no
+    /// SQL).
     pub(crate) async fn root(
         &self,
         sessions: &mut RequestSessions<'_>,
         root: &RootEntry,
     ) -> Result<RootValue, RootFailure> {
+        self.allowed(root)?;
         match &root.kind {
             RootKind::Fetch { node, .. } => load(sessions, self.ctx, node, None)
                 .await

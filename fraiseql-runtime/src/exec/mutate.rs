@@ -395,10 +395,10 @@ pub(super) async fn write(
         values: Some(run.ctx.variables),
     };
     let statement = write
-        .statement(model, run.ctx.dialect, scope, id)
+        .statement(model, run.ctx.dialect, scope, id, run.ctx.claims)
         .map_err(|e| RootFailure {
             field: Some(e.field.clone()),
-            ..RootFailure::new(format!("`{}` {}", e.field, e.message), "INVALID_INPUT")
+            ..RootFailure::new(format!("`{}` {}", e.field, e.message), e.code)
         })?;
     let session = sessions
         .transaction()

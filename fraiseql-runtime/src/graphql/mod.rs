@@ -21,6 +21,7 @@ use apollo_compiler::validation::Valid;
 use apollo_compiler::ExecutableDocument;
 use sha2::{Digest, Sha256};
 
+use crate::auth::{Authenticator, UNAUTHENTICATED};
 use crate::cache::request::{capped_extension, evaluate, http_caching, Inputs};
 use crate::cache::{DocumentCache, HttpCaching, ResultCache};
 use crate::db::Database;
@@ -63,6 +64,9 @@ pub enum Outcome {
     PersistedQueryNotFound(Vec<u8>),
     /// Executed (the body may still carry field errors).
     Executed(ExecOutcome),
+    /// The bearer token was refused (bad signature, expired, …): HTTP 401 with
+    /// `extensions.code = "UNAUTHENTICATED"`; nothing was parsed or run.
+    Unauthenticated(Vec<u8>),
 }
 
 /// A parsed, validated and planned operation.
@@ -103,6 +107,8 @@ pub struct GraphqlService {
     apq: ApqStore,
     /// `FRAISEQL_PERSISTED_ONLY`: only trusted documents run.
     persisted_only: bool,
+    /// Bearer-token verification (`crate::auth`); disabled unless configured.
+    auth: Authenticator,
 }
 
 impl GraphqlService {
@@ -127,7 +133,14 @@ impl GraphqlService {
             trusted: TrustedDocuments::default(),
             apq: ApqStore::new(None),
             persisted_only: false,
+            auth: Authenticator::disabled(),
         }
+    }
+
+    /// The same service verifying bearer tokens with `auth` (see `crate::auth`).
+    pub fn with_auth(mut self, auth: Authenticator) -> GraphqlService {
+        self.auth = auth;
+        self
     }
 
     /// The same service refusing documents beyond `limits`.
@@ -174,6 +187,15 @@ impl GraphqlService {
         let not_cached = |outcome| Handled {
             outcome,
             caching: HttpCaching::no_store(),
+        };
+        // First: a refused token costs no parsing, planning or SQL.
+        let claims = match self.auth.authenticate(&request.headers) {
+            Ok(claims) => claims,
+            Err(refused) => {
+                tracing::debug!(reason = %refused, "bearer token refused");
+                let body = errors::body(&[errors::plain(refused.to_string(), UNAUTHENTICATED)]);
+                return not_cached(Outcome::Unauthenticated(body));
+            }
         };
         let prepared = match self.resolve(&mut request, transport).await {
             Ok(prepared) => prepared,
@@ -222,6 +244,7 @@ impl GraphqlService {
             variables: &variables,
             database: &self.database,
             headers: &request.headers,
+            claims: claims.clone(),
         };
         if prepared.operation_type != OperationType::Query {
             let outcome = execute(exec).await;
@@ -237,6 +260,7 @@ impl GraphqlService {
             operation_name: prepared.operation_name.as_deref(),
             variables: &variables,
             headers: &request.headers,
+            claims: claims.as_deref(),
         };
         let off = self.results.as_ref().is_none_or(|c| !c.enabled());
         let mut roots = evaluate(&inputs, off);

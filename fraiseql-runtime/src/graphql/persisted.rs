@@ -151,7 +151,8 @@ fn outcome_messages(outcome: &Outcome) -> String {
         Outcome::BadRequest(body)
         | Outcome::MethodNotAllowed(body)
         | Outcome::NotExecuted(body)
-        | Outcome::PersistedQueryNotFound(body) => body.as_slice(),
+        | Outcome::PersistedQueryNotFound(body)
+        | Outcome::Unauthenticated(body) => body.as_slice(),
         Outcome::Executed(result) => result.body.as_slice(),
     };
     let parsed: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();

@@ -74,7 +74,8 @@ async fn entry_body(state: &AppState, request: &HttpRequest, entry: serde_json::
             Outcome::BadRequest(body)
             | Outcome::MethodNotAllowed(body)
             | Outcome::NotExecuted(body)
-            | Outcome::PersistedQueryNotFound(body) => body,
+            | Outcome::PersistedQueryNotFound(body)
+            | Outcome::Unauthenticated(body) => body,
             Outcome::Executed(result) => result.body,
         },
         Err(body) => body,

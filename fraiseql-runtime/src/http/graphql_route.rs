@@ -251,6 +251,15 @@ fn outcome_response(state: &AppState, outcome: Outcome, media: &'static str) -> 
         Outcome::NotExecuted(body) | Outcome::PersistedQueryNotFound(body) => {
             respond(state, StatusCode::OK, media, body)
         }
+        // The token was refused whatever the media type: 401, so clients renew it. No
+        // WWW-Authenticate challenge details: the body says what is wrong.
+        Outcome::Unauthenticated(body) => {
+            let mut response = respond(state, StatusCode::UNAUTHORIZED, media, body);
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+        }
         // The database was down or out of connections and no data came back: a server-side
         // failure, so clients and load balancers see that a retry may help. With partial data
         // the spec requires 2xx. The executor writes `data` last, so a null one ends the body.

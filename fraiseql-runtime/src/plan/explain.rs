@@ -185,7 +185,10 @@ fn node_text(
     match &node.statement {
         Statement::Ready(built) => {
             let _ = writeln!(out, "   sql: {}", built.sql);
-            let first = if node.link.is_some() { 2 } else { 1 };
+            // Binds are the last placeholders: relations and re-reads (by keys) keep `$1` for
+            // the keys, so count back from the highest.
+            let first = highest_placeholder(&built.sql)
+                .map_or(1, |n| (n + 1).saturating_sub(built.binds.len()).max(1));
             for (i, bind) in built.binds.iter().enumerate() {
                 let _ = writeln!(out, "   ${} = {}", i + first, bind_text(bind));
             }
@@ -213,12 +216,24 @@ fn node_text(
     }
 }
 
+/// The highest `$n` in `sql`.
+fn highest_placeholder(sql: &str) -> Option<usize> {
+    sql.split('$')
+        .skip(1)
+        .filter_map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+        .max()
+}
+
 fn bind_text(bind: &BindSource) -> String {
     match bind {
         BindSource::Const(value) => format!("{value:?}"),
         BindSource::Var { name, .. } | BindSource::VarList { name, .. } => format!("${name}"),
         BindSource::Limit(name, _) => format!("${name} (limit; null = none)"),
         BindSource::Offset(name) => format!("${name} (offset; null = 0)"),
+        BindSource::Claim { claim, .. } => format!("claim {claim} (row filter)"),
     }
 }
 

@@ -20,6 +20,7 @@ pub(crate) use collect::Inclusion;
 pub(crate) use cursor::write as write_cursor;
 pub(crate) use input::{PlanInputError, VariableScope};
 pub(crate) use sql::{resolve_binds, BindSource, BuiltStatement, OrderKey};
+
 pub(crate) use write::{ast_to_json, WriteInputError, WriteKind, WritePlan};
 
 use crate::model::{
@@ -109,6 +110,19 @@ pub(crate) struct FetchNode {
     pub link: Option<RelationLink>,
     /// Which database(s) hold the rows: the primary, or the shards.
     pub placement: Placement,
+    /// `@auth` on the type and on the fields this node selects, checked before any SQL
+    /// (`exec/access.rs`).
+    pub guards: Vec<Guard>,
+}
+
+/// One `@auth` a request must satisfy to read a node.
+pub(crate) struct Guard {
+    /// What is guarded, for the error message: `Project` or `Project.budget`.
+    pub subject: String,
+    /// A role, or `model::AUTHENTICATED`.
+    pub requires: &'static str,
+    /// The field's `@skip` / `@include` (a field left out needs nothing).
+    pub inclusion: Inclusion,
 }
 
 /// Where a statement's rows are, when shards are configured (without shards every statement
@@ -468,10 +482,27 @@ impl Planner<'_> {
         selected[ty.key_column] = true;
         let mut fields = Vec::new();
         let mut wants_cursor = false;
+        let mut guards: Vec<Guard> = ty
+            .access
+            .requires
+            .map(|requires| Guard {
+                subject: ty.name.to_owned(),
+                requires,
+                inclusion: Inclusion::Always,
+            })
+            .into_iter()
+            .collect();
         for sub in collect_sub_fields(self.document, collected) {
             let key = sub.key.clone();
             let inclusion = sub.inclusion();
             let name = sub.field().name.as_str();
+            if let Some(requires) = ty.access.field(name) {
+                guards.push(Guard {
+                    subject: format!("{}.{name}", ty.name),
+                    requires,
+                    inclusion: inclusion.clone(),
+                });
+            }
             if name == "__typename" {
                 fields.push(OutputField::Typename { key, inclusion });
             } else if name == "_cursor" {
@@ -576,6 +607,7 @@ impl Planner<'_> {
             cache,
             link,
             placement,
+            guards,
         })
     }
 

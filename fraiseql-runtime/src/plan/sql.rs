@@ -9,7 +9,8 @@ use apollo_compiler::Name;
 
 use super::cursor;
 use super::input::{Input, PlanInputError, VariableScope};
-use crate::db::Bind;
+use crate::auth::Claims;
+use crate::db::{Bind, NullType};
 use crate::model::{Dialect, ScalarKind, TypeModel};
 
 /// Where a bound parameter's value comes from.
@@ -25,6 +26,12 @@ pub(crate) enum BindSource {
     Limit(Name, i64),
     /// `offset: $n` (null: 0).
     Offset(Name),
+    /// A row filter's claim (`@filter(column:, claim:)`), read from the request's verified
+    /// token; no token or no such claim binds `NULL`, which no row equals.
+    Claim {
+        claim: &'static str,
+        kind: ScalarKind,
+    },
 }
 
 /// One ordering key.
@@ -90,6 +97,9 @@ pub(crate) fn build_statement(
     let mut offset_ph: Option<String> = None;
     let (mut limit_bind, mut offset_bind, mut key_bind) = (None, None, None);
     let mut rest = spec.template;
+    // Templates without a `{where}` hole (lookups, by-key reads, many-to-one batches) end in
+    // their WHERE clause: the row filters are appended there instead.
+    let mut filtered = spec.ty.access.filters.is_empty();
     while let Some(start) = rest.find('{') {
         let Some(len) = rest[start..].find('}') else {
             break;
@@ -102,6 +112,12 @@ pub(crate) fn build_statement(
             "order" => sql.push_str(&order_sql),
             "where" => {
                 let mut parts = Vec::new();
+                // Before the client's predicates: placeholders are numbered in order of
+                // appearance, and the filter must hold whatever the client asks.
+                if !filtered {
+                    parts.push(w.row_filters());
+                    filtered = true;
+                }
                 if let Some(p) = w.where_expr(arg("where"))? {
                     parts.push(p);
                 }
@@ -158,6 +174,10 @@ pub(crate) fn build_statement(
         }
     }
     sql.push_str(rest);
+    if !filtered {
+        sql.push_str(" AND ");
+        sql.push_str(&w.row_filters());
+    }
     Ok(BuiltStatement {
         sql,
         binds: w.binds,
@@ -176,6 +196,22 @@ struct Writer<'s, 'm> {
 }
 
 impl Writer<'_, '_> {
+    /// `t."<column>" = $n AND …`, one per `@filter` of the type, each bound to its claim.
+    fn row_filters(&mut self) -> String {
+        let filters = self.spec.ty.access.filters;
+        let mut parts = Vec::with_capacity(filters.len());
+        for filter in filters {
+            let kind = self.spec.ty.columns[filter.column].kind;
+            let column = self.column_ref(filter.column);
+            let ph = self.push(BindSource::Claim {
+                claim: filter.claim,
+                kind,
+            });
+            parts.push(format!("{column} = {ph}"));
+        }
+        parts.join(" AND ")
+    }
+
     fn push(&mut self, source: BindSource) -> String {
         self.binds.push(source);
         let ph = format!("${}", self.next);
@@ -664,6 +700,7 @@ pub(crate) fn canonical_datetime(text: &str) -> Result<String, String> {
 pub(crate) fn resolve_binds(
     sources: &[BindSource],
     variables: &JsonMap,
+    claims: Option<&Claims>,
     out: &mut Vec<Bind>,
 ) -> Result<(), String> {
     let var = |name: &Name| {
@@ -686,10 +723,34 @@ pub(crate) fn resolve_binds(
             BindSource::Offset(name) => {
                 count_bind(var(name), "offset", 0).map_err(input_message)?
             }
+            BindSource::Claim { claim, kind } => claim_bind(claims, claim, *kind),
         };
         out.push(bind);
     }
     Ok(())
+}
+
+/// The value a row filter binds: the claim as the column's type, or a typed `NULL` (matching
+/// no row) for an anonymous caller, a missing claim, or a claim that does not fit the column
+/// (an ID column and a non-numeric claim).
+pub(crate) fn claim_bind(claims: Option<&Claims>, claim: &str, kind: ScalarKind) -> Bind {
+    let text = claims.and_then(|c| c.filter_text(claim));
+    match kind {
+        ScalarKind::Id | ScalarKind::ForeignKey => {
+            match text.as_deref().and_then(|t| t.parse::<i64>().ok()) {
+                Some(v) => Bind::BigInt(v),
+                None => Bind::Null(NullType::BigInt),
+            }
+        }
+        ScalarKind::Int => match text.as_deref().and_then(|t| t.parse::<i32>().ok()) {
+            Some(v) => Bind::Integer(v),
+            None => Bind::Null(NullType::Integer),
+        },
+        _ => match text {
+            Some(t) => Bind::Text(t),
+            None => Bind::Null(NullType::Text),
+        },
+    }
 }
 
 fn input_message(error: PlanInputError) -> String {

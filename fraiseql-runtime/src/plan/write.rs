@@ -11,7 +11,8 @@ use apollo_compiler::response::JsonMap;
 use apollo_compiler::Node;
 
 use super::input::{Input, VariableScope};
-use super::sql::canonical_datetime;
+use super::sql::{canonical_datetime, claim_bind};
+use crate::auth::Claims;
 use crate::db::{Bind, NullType};
 use crate::model::{ColumnModel, Dialect, ScalarKind, SchemaModel, TypeModel};
 
@@ -44,6 +45,8 @@ pub(crate) struct WriteInputError {
     /// e.g. `input.title` or `id`.
     pub field: String,
     pub message: String,
+    /// `INVALID_INPUT`, or `FORBIDDEN` for a value a row filter does not allow.
+    pub code: &'static str,
 }
 
 impl WriteInputError {
@@ -51,6 +54,14 @@ impl WriteInputError {
         WriteInputError {
             field: field.into(),
             message: message.into(),
+            code: "INVALID_INPUT",
+        }
+    }
+
+    fn forbidden(field: impl Into<String>, message: impl Into<String>) -> WriteInputError {
+        WriteInputError {
+            code: crate::auth::FORBIDDEN,
+            ..WriteInputError::new(field, message)
         }
     }
 }
@@ -105,20 +116,31 @@ impl WritePlan {
 
     /// The statement for this request's argument values. `id`: the key the server assigns to
     /// an inserted row (rows of sharded types), else the database assigns it.
+    ///
+    /// Row filters (`@filter`) scope the write to the caller's rows: an insert's filtered
+    /// columns take the claim's value (a different value given is `FORBIDDEN`, and so is an
+    /// insert without the claim); an update or delete matches only rows whose filtered columns
+    /// equal the claims (another tenant's row is `NOT_FOUND`), and may not move a row out.
     pub fn statement(
         &self,
         model: &SchemaModel,
         dialect: Dialect,
         scope: VariableScope<'_>,
         id: Option<i64>,
+        claims: Option<&Claims>,
     ) -> Result<WriteStatement, WriteInputError> {
         let ty = &model.types[self.type_index];
         let argument = |name: &str| self.argument(name, scope);
         let key_name = ty.columns[ty.key_column].name;
         let returning = format!(" RETURNING CAST({} AS TEXT) AS value", quote(key_name));
+        let create = self.kind == WriteKind::Insert;
+        let mut values = match self.kind {
+            WriteKind::Delete => Vec::new(),
+            _ => input_values(model, ty, argument("input"), scope, create)?,
+        };
+        let scoped = scope_values(ty, claims, &mut values, create)?;
         match self.kind {
             WriteKind::Insert => {
-                let mut values = input_values(model, ty, argument("input"), scope, true)?;
                 if let (Some(id), Some(key)) = (id, ty.columns.get(ty.key_column)) {
                     values.insert(0, (key, Bind::BigInt(id)));
                 }
@@ -144,12 +166,12 @@ impl WritePlan {
             }
             WriteKind::Update => {
                 let key = key_argument(argument("id"))?;
-                let values = input_values(model, ty, argument("input"), scope, false)?;
                 let mut binds = vec![Bind::BigInt(key)];
                 let sql = if values.is_empty() {
                     // Nothing to change: still answer with the row (or NOT_FOUND).
+                    let only = scoped_where(&scoped, &mut binds, dialect);
                     format!(
-                        "SELECT CAST({k} AS TEXT) AS value FROM {} WHERE {k} = $1",
+                        "SELECT CAST({k} AS TEXT) AS value FROM {} WHERE {k} = $1{only}",
                         quote(ty.table),
                         k = quote(key_name)
                     )
@@ -160,8 +182,9 @@ impl WritePlan {
                         let ph = placeholder(binds.len(), column.kind, dialect);
                         sets.push(format!("{} = {ph}", quote(column.name)));
                     }
+                    let only = scoped_where(&scoped, &mut binds, dialect);
                     format!(
-                        "UPDATE {} SET {} WHERE {} = $1{returning}",
+                        "UPDATE {} SET {} WHERE {} = $1{only}{returning}",
                         quote(ty.table),
                         sets.join(", "),
                         quote(key_name)
@@ -175,19 +198,77 @@ impl WritePlan {
             }
             WriteKind::Delete => {
                 let key = key_argument(argument("id"))?;
+                let mut binds = vec![Bind::BigInt(key)];
+                let only = scoped_where(&scoped, &mut binds, dialect);
                 let sql = format!(
-                    "DELETE FROM {} WHERE {} = $1{returning}",
+                    "DELETE FROM {} WHERE {} = $1{only}{returning}",
                     quote(ty.table),
                     quote(key_name)
                 );
                 Ok(WriteStatement {
                     sql,
-                    binds: vec![Bind::BigInt(key)],
+                    binds,
                     key: Some(key),
                 })
             }
         }
     }
+}
+
+/// Applies the type's row filters to a write's values: returns each filtered column with the
+/// caller's value (a typed `NULL` when the claim is missing, which matches no row). An insert
+/// gets the claim's value for each filtered column the input left out; a value given (insert or
+/// update) must equal the claim.
+fn scope_values<'m>(
+    ty: &'m TypeModel,
+    claims: Option<&Claims>,
+    values: &mut Vec<(&'m ColumnModel, Bind)>,
+    create: bool,
+) -> Result<Vec<(&'m ColumnModel, Bind)>, WriteInputError> {
+    let mut scoped = Vec::with_capacity(ty.access.filters.len());
+    for filter in ty.access.filters {
+        let column = &ty.columns[filter.column];
+        let own = claim_bind(claims, filter.claim, column.kind);
+        let field = column.input.unwrap_or(column.name);
+        let missing = matches!(own, Bind::Null(_));
+        match values.iter().position(|(c, _)| std::ptr::eq(*c, column)) {
+            Some(i) if values[i].1 != own || missing => {
+                return Err(WriteInputError::forbidden(
+                    format!("input.{field}"),
+                    format!("must be the caller's own `{}` claim", filter.claim),
+                ));
+            }
+            Some(_) => {}
+            None if create && missing => {
+                return Err(WriteInputError::forbidden(
+                    format!("input.{field}"),
+                    format!(
+                        "is set from the caller's `{}` claim, which the caller does not have",
+                        filter.claim
+                    ),
+                ));
+            }
+            None if create => values.push((column, own.clone())),
+            None => {}
+        }
+        scoped.push((column, own));
+    }
+    Ok(scoped)
+}
+
+/// ` AND "<column>" = $n …` for the scoped columns, binds appended.
+fn scoped_where(
+    scoped: &[(&ColumnModel, Bind)],
+    binds: &mut Vec<Bind>,
+    dialect: Dialect,
+) -> String {
+    let mut sql = String::new();
+    for (column, bind) in scoped {
+        binds.push(bind.clone());
+        let ph = placeholder(binds.len(), column.kind, dialect);
+        sql.push_str(&format!(" AND {} = {ph}", quote(column.name)));
+    }
+    sql
 }
 
 fn quote(name: &str) -> String {
@@ -229,7 +310,7 @@ fn input_values<'m>(
             ));
         }
     }
-    for column in ty.columns {
+    for (index, column) in ty.columns.iter().enumerate() {
         let Some(field) = column.input else { continue };
         let path = format!("input.{field}");
         let given = entries
@@ -238,6 +319,12 @@ fn input_values<'m>(
             .map(|(_, v)| scope.resolve(*v).unwrap_or(Input::Absent));
         let bind = match given {
             None if !create => continue,
+            // A row-filtered column left out takes the caller's claim (`scope_values`).
+            None | Some(Input::Absent)
+                if create && ty.access.filters.iter().any(|f| f.column == index) =>
+            {
+                continue
+            }
             None | Some(Input::Absent) if create => default_value(column, &path)?,
             Some(value) if value.is_null() => {
                 if column.nullable {

@@ -1,0 +1,3 @@
+fn main() {
+    fraiseql_compiler::build("schema")
+}

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    fraiseql_runtime::cli::main(&multi_tenant::schema::SCHEMA)
+}

@@ -1,0 +1,30 @@
+//! Authentication and row filters on PostgreSQL (a database of its own per test on 127.0.0.1:5432): see `support/scenarios.rs`.
+
+mod support;
+
+use support::{scenarios, App};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_never_see_each_others_rows() {
+    scenarios::isolation(&App::postgres("isolation", false).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_result_cache_keeps_tenants_apart() {
+    scenarios::cache(&App::postgres("cache", true).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_tokens_and_denied_fields_run_no_sql() {
+    scenarios::auth_errors(&App::postgres("auth", false).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_resolvers_read_the_claims() {
+    scenarios::resolver_claims(&App::postgres("resolver", false).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_touch_only_the_callers_rows() {
+    scenarios::mutations(&App::postgres("mutations", false).await).await;
+}
