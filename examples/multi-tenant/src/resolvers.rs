@@ -5,8 +5,10 @@ use fraiseql::{Bind, Context, ResolverError};
 
 use crate::schema::TaskRow;
 
-/// `myTasks: [Task!]!`
-#[fraiseql::query]
+/// `myTasks: [Task!]!`, kept for a minute per caller: the resolver cache and the result cache
+/// key a custom resolver's answer by the caller's claims, so one caller's tasks never reach
+/// another (tests/support/scenarios.rs, `cache`).
+#[fraiseql::query(cache(ttl = 60))]
 pub async fn my_tasks(ctx: &Context) -> Result<Vec<TaskRow>, ResolverError> {
     let (Some(tenant), Some(subject)) = (ctx.claim_str("tenant"), ctx.claim_str("sub")) else {
         return Err(ResolverError::new(

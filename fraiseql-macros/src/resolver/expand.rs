@@ -90,7 +90,7 @@ fn shim_body(function: &ItemFn, plan: &Plan, cache_ttl: Option<u32>) -> TokenStr
         Some(ttl) => quote_spanned!(at=> ::std::boxed::Box::pin(async move {
             static __FRAISEQL_CACHE: #r::ResolverCache = #r::ResolverCache::new(#ttl);
             __FRAISEQL_CACHE
-                .rows::<#schema::#row, _>(__fraiseql_args, async move {
+                .rows::<#schema::#row, _>(__fraiseql_args, __fraiseql_ctx.claims(), async move {
                     #(#reads)*
                     #result
                 })

@@ -19,6 +19,19 @@ impl Claims {
         Claims { map }
     }
 
+    /// The claims that say who the caller is — all but the per-token `exp`, `iat`, `nbf` and
+    /// `jti` — as JSON with sorted keys: a cache entry whose answer may depend on any claim
+    /// (a custom resolver's) is keyed by these, so a fresh token of the same caller still hits.
+    pub(crate) fn caller_key(&self) -> Vec<u8> {
+        const PER_TOKEN: [&str; 4] = ["exp", "iat", "nbf", "jti"];
+        let caller: std::collections::BTreeMap<&String, &Value> = self
+            .map
+            .iter()
+            .filter(|(name, _)| !PER_TOKEN.contains(&name.as_str()))
+            .collect();
+        serde_json::to_vec(&caller).unwrap_or_default()
+    }
+
     /// A claim as JSON, if present.
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.map.get(name)

@@ -26,6 +26,9 @@ pub(crate) struct KeyParts<'a> {
     pub claims: &'a [&'static str],
     /// The caller's verified claims, whose values of `claims` go into the key.
     pub claim_values: Option<&'a Claims>,
+    /// A custom resolver's field: its answer may depend on any claim, so all of the caller's
+    /// claims (but the per-token ones) go into the key.
+    pub whole_caller: bool,
 }
 
 impl KeyParts<'_> {
@@ -65,6 +68,15 @@ impl KeyParts<'_> {
                 // A tag byte tells a missing claim from any value.
                 None => part(b"\x00"),
                 Some(value) => part(format!("\x01{value}").as_bytes()),
+            }
+        }
+        if self.whole_caller {
+            match self.claim_values {
+                None => part(b"caller:anonymous"),
+                Some(claims) => {
+                    part(b"caller:");
+                    part(&claims.caller_key());
+                }
             }
         }
         h.finalize().into()
@@ -142,6 +154,7 @@ mod tests {
             values: vars,
             identity,
             claims: &[],
+            whole_caller: false,
             claim_values: None,
         }
         .key()
@@ -191,6 +204,7 @@ mod tests {
                 identity: None,
                 claims: &["tenant"],
                 claim_values: values,
+                whole_caller: false,
             }
             .key()
         };
@@ -203,5 +217,35 @@ mod tests {
             key(None),
             "an empty value is not a missing claim"
         );
+    }
+
+    #[test]
+    fn a_custom_resolvers_field_is_keyed_by_the_whole_caller() {
+        let v = JsonMap::new();
+        let claims = |json: serde_json::Value| match json {
+            serde_json::Value::Object(map) => Claims::new(map),
+            _ => Claims::default(),
+        };
+        let ann = claims(serde_json::json!({"tenant": "a", "sub": "ann", "exp": 1}));
+        let ann_later = claims(serde_json::json!({"tenant": "a", "sub": "ann", "exp": 2}));
+        let bob = claims(serde_json::json!({"tenant": "a", "sub": "bob", "exp": 1}));
+        let key = |values: Option<&Claims>| {
+            KeyParts {
+                schema_hash: "s",
+                doc_hash: &[1; 32],
+                operation_name: None,
+                response_key: "myTasks",
+                variables: &[],
+                values: &v,
+                identity: None,
+                claims: &[],
+                claim_values: values,
+                whole_caller: true,
+            }
+            .key()
+        };
+        assert_ne!(key(Some(&ann)), key(Some(&bob)), "one tenant, two callers");
+        assert_eq!(key(Some(&ann)), key(Some(&ann_later)), "a fresh token");
+        assert_ne!(key(Some(&ann)), key(None));
     }
 }

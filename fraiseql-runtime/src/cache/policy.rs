@@ -47,6 +47,8 @@ pub(crate) struct ReadCache {
     /// The claims of the `@filter`s of every type the field reads, sorted: their values go
     /// into its key, so callers with different values never share an entry.
     pub claims: Vec<&'static str>,
+    /// A custom resolver's field: the function may read any claim, so the key holds them all.
+    pub custom: bool,
 }
 
 /// `@cache(ttl:, scope:)` in the operation, as written (literals or variables).
@@ -86,8 +88,11 @@ impl DocumentCache {
                 RootKind::Typename | RootKind::Introspection => RootCache::Neutral,
                 RootKind::Write { .. } => RootCache::Write,
                 RootKind::Custom { .. } if plan.mutation => RootCache::Write,
-                RootKind::Fetch { node, .. } | RootKind::Custom { node, .. } => {
-                    RootCache::Read(read_cache(model, document, &root.field, node))
+                RootKind::Fetch { node, .. } => {
+                    RootCache::Read(read_cache(model, document, &root.field, node, false))
+                }
+                RootKind::Custom { node, .. } => {
+                    RootCache::Read(read_cache(model, document, &root.field, node, true))
                 }
             })
             .collect();
@@ -100,6 +105,7 @@ fn read_cache(
     document: &ExecutableDocument,
     field: &Node<Field>,
     node: &FetchNode,
+    custom: bool,
 ) -> ReadCache {
     let lookup = model
         .root_field(&field.name)
@@ -134,6 +140,7 @@ fn read_cache(
         lookup,
         variables: walk.variables,
         claims,
+        custom,
     }
 }
 

@@ -97,7 +97,9 @@ pub(crate) fn evaluate(inputs: &Inputs<'_>, bypass_all: bool) -> Vec<RootState> 
         };
         if let (true, RootCache::Read(read)) = (active, cache) {
             state.read = true;
-            state.filtered = !read.claims.is_empty();
+            // A custom resolver may scope its rows by any claim, so its answer is the
+            // caller's own as soon as a token is involved.
+            state.filtered = !read.claims.is_empty() || (read.custom && inputs.claims.is_some());
             state.granted = read.granted(inputs.variables);
             let private = state
                 .granted
@@ -116,6 +118,7 @@ pub(crate) fn evaluate(inputs: &Inputs<'_>, bypass_all: bool) -> Vec<RootState> 
                     identity: if private { caller.as_ref() } else { None },
                     claims: &read.claims,
                     claim_values: inputs.claims,
+                    whole_caller: read.custom,
                 }
                 .key();
                 let mut tags = vec![Tag::All];

@@ -6,8 +6,10 @@
 //! anywhere, makes them unusable. It uses the process's result cache (`serve` starts one);
 //! without one, or with `FRAISEQL_CACHE=off`, the function simply runs.
 //!
-//! The key is the arguments alone: a resolver whose answer depends on the caller (a header)
-//! must not use it.
+//! The key is the arguments and the caller's verified claims (all but the per-token `exp`,
+//! `iat`, `nbf` and `jti`), so a resolver that scopes its SQL by `ctx.claims()` never hands
+//! one tenant's rows to another. A resolver whose answer depends on a request header must not
+//! use it: headers are not part of the key.
 
 use std::any::Any;
 use std::future::Future;
@@ -17,6 +19,7 @@ use std::time::Duration;
 use super::entry::now_ms;
 use super::tags::Tag;
 use super::ResultCache;
+use crate::auth::Claims;
 use crate::resolver::{resolved, Arguments, Resolved, ResolverError};
 use crate::row::TableRow;
 
@@ -54,7 +57,12 @@ impl ResolverCache {
     }
 
     /// The rows for `args`: kept ones when still valid, else `run`'s (kept for next time).
-    pub async fn rows<R, F>(&self, args: &Arguments, run: F) -> Result<Resolved, ResolverError>
+    pub async fn rows<R, F>(
+        &self,
+        args: &Arguments,
+        claims: Option<&Claims>,
+        run: F,
+    ) -> Result<Resolved, ResolverError>
     where
         R: TableRow + Clone,
         F: Future<Output = Result<Vec<R>, ResolverError>>,
@@ -67,8 +75,7 @@ impl ResolverCache {
             return run.await.map(resolved);
         };
         let tags = [Tag::All, Tag::Table(table)];
-        // serde_json's maps are ordered by key, so equal arguments give equal bytes.
-        let key = serde_json::to_vec(args).unwrap_or_default();
+        let key = key(args, claims);
         let versions = cache.versions.read(&tags);
         let ttl_ms = u64::from(self.ttl_seconds) * 1000;
         let metrics = &cache.metrics.cache;
@@ -100,5 +107,46 @@ impl ResolverCache {
             );
         }
         Ok(resolved(rows))
+    }
+}
+
+/// The entry's key: the arguments, then who the caller is. serde_json's maps are ordered by
+/// key (no `preserve_order`), so equal arguments give equal bytes.
+fn key(args: &Arguments, claims: Option<&Claims>) -> Vec<u8> {
+    let mut key = serde_json::to_vec(args).unwrap_or_default();
+    key.push(0);
+    if let Some(claims) = claims {
+        key.extend(claims.caller_key());
+    }
+    key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn claims(value: serde_json::Value) -> Claims {
+        match value {
+            serde_json::Value::Object(map) => Claims::new(map),
+            _ => Claims::default(),
+        }
+    }
+
+    #[test]
+    fn callers_with_different_claims_never_share_an_entry() {
+        let args = Arguments::default();
+        let a = claims(json!({"sub": "u1", "tenant": "a", "exp": 1}));
+        let b = claims(json!({"sub": "u1", "tenant": "b", "exp": 1}));
+        assert_ne!(key(&args, Some(&a)), key(&args, Some(&b)));
+        assert_ne!(key(&args, Some(&a)), key(&args, None));
+    }
+
+    #[test]
+    fn a_fresh_token_of_the_same_caller_shares_the_entry() {
+        let args = Arguments::default();
+        let first = claims(json!({"tenant": "a", "exp": 1, "iat": 0, "jti": "x"}));
+        let second = claims(json!({"tenant": "a", "exp": 9, "iat": 8, "jti": "y"}));
+        assert_eq!(key(&args, Some(&first)), key(&args, Some(&second)));
     }
 }

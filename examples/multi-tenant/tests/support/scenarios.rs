@@ -113,6 +113,22 @@ pub async fn cache(app: &App) {
     let anon = app.run(None, q, vars.clone()).await;
     assert_eq!(anon.data(), &json!({"projects": []}));
 
+    // A cached custom resolver reads any claim (`myTasks` reads `tenant` and `sub`): both the
+    // resolver's own cache and the result cache keep callers apart, even within one tenant.
+    let q = "{ myTasks { id } }";
+    let ann = app.run(Some(&acme), q, json!({})).await;
+    assert_eq!(ids(&ann.data()["myTasks"]), ["1", "2", "3", "4"]);
+    let bob = app.run(Some(&acme_bob), q, json!({})).await;
+    assert_eq!(bob.data(), &json!({"myTasks": []}), "bob got ann's tasks");
+    let gus = app.run(Some(&globex), q, json!({})).await;
+    assert_eq!(
+        ids(&gus.data()["myTasks"]),
+        ["5", "6", "7", "8", "9"],
+        "globex got acme's tasks"
+    );
+    let again = app.run(Some(&acme), q, json!({})).await;
+    assert_eq!(again.body, ann.body);
+
     // @auth is checked before a cached part is served: budget needs `finance`.
     let q = "{ projects { id budget } }";
     let finance = caller("acme", "fay", &["finance"]);
