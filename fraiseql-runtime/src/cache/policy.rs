@@ -403,6 +403,7 @@ mod tests {
             lookup: None,
             variables: Vec::new(),
             claims: Vec::new(),
+            custom: false,
         }
     }
 
