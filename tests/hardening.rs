@@ -59,15 +59,6 @@ fn an_internal_error_is_an_id_the_log_holds_with_its_cause() {
     assert_eq!(body["data"]["user"]["id"], "1", "{body}");
 }
 
-fn codes(body: &Value) -> Vec<String> {
-    body["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no errors array in {body}"))
-        .iter()
-        .map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_string())
-        .collect()
-}
-
 #[test]
 fn a_batch_is_answered_in_order_each_entry_on_its_own() {
     let server = TestServer::start(&[("FRAISEQL_MAX_BATCH", "3")]);
@@ -83,20 +74,24 @@ fn a_batch_is_answered_in_order_each_entry_on_its_own() {
         .unwrap_or_else(|| panic!("not an array: {body}"));
     assert_eq!(answers.len(), 3, "{body}");
     assert_eq!(answers[0]["data"]["user"]["id"], "1", "{body}");
-    assert_eq!(codes(&answers[1]), ["GRAPHQL_VALIDATION_FAILED"], "{body}");
+    assert_eq!(
+        support::error_codes(&answers[1]),
+        ["GRAPHQL_VALIDATION_FAILED"],
+        "{body}"
+    );
     assert_eq!(answers[2]["data"]["user"]["id"], "2", "{body}");
 
     // A malformed entry fails alone.
     let (status, _, body) = server.post_json(json!([{"query": 1}, {"query": "{ __typename }"}]));
     assert_eq!(status, 200, "{body}");
-    assert_eq!(codes(&body[0]), ["BAD_REQUEST"], "{body}");
+    assert_eq!(support::error_codes(&body[0]), ["BAD_REQUEST"], "{body}");
     assert_eq!(body[1]["data"]["__typename"], "Query", "{body}");
 
     // Over the limit, or empty: one 400 for the whole body, nothing run.
     let four: Vec<Value> = (0..4).map(|_| json!({"query": "{ __typename }"})).collect();
     let (status, _, body) = server.post_json(Value::Array(four));
     assert_eq!(status, 400, "{body}");
-    assert_eq!(codes(&body), ["BAD_REQUEST"], "{body}");
+    assert_eq!(support::error_codes(&body), ["BAD_REQUEST"], "{body}");
     let message = body["errors"][0]["message"].as_str().unwrap_or("");
     assert!(
         message.contains("4 requests, more than the limit of 3"),
@@ -111,7 +106,7 @@ fn batches_are_off_by_default() {
     let server = TestServer::start(&[]);
     let (status, _, body) = server.post_json(json!([{"query": "{ __typename }"}]));
     assert_eq!(status, 400, "{body}");
-    assert_eq!(codes(&body), ["BAD_REQUEST"], "{body}");
+    assert_eq!(support::error_codes(&body), ["BAD_REQUEST"], "{body}");
     let message = body["errors"][0]["message"].as_str().unwrap_or("");
     assert!(message.contains("batches"), "{message}");
     assert!(message.contains("turned off"), "{message}");
@@ -276,7 +271,7 @@ fn assert_limited((status, headers, body): (u16, reqwest::header::HeaderMap, Val
     assert_eq!(status, 429, "{body}");
     let retry = header(&headers, "retry-after").and_then(|v| v.parse::<u64>().ok());
     assert!(retry.is_some_and(|s| s >= 1), "{headers:?}");
-    assert_eq!(codes(&body), ["RATE_LIMITED"], "{body}");
+    assert_eq!(support::error_codes(&body), ["RATE_LIMITED"], "{body}");
 }
 
 fn assert_admitted((status, _, body): (u16, reqwest::header::HeaderMap, Value)) {

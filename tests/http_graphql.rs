@@ -18,15 +18,6 @@ fn content_type(headers: &reqwest::header::HeaderMap) -> String {
         .to_string()
 }
 
-fn error_codes(body: &Value) -> Vec<String> {
-    body["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no errors array in {body}"))
-        .iter()
-        .map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_string())
-        .collect()
-}
-
 /// POST with explicit headers (the support helper sends only Content-Type).
 fn post_with_accept(server: &TestServer, accept: &str, body: Value) -> (u16, String, Value) {
     let r = reqwest::blocking::Client::new()
@@ -129,7 +120,7 @@ fn mutation_over_get_is_405_with_allow_post() {
         Some("POST")
     );
     let body: Value = serde_json::from_str(&text).expect("JSON");
-    assert_eq!(error_codes(&body), ["METHOD_NOT_ALLOWED"]);
+    assert_eq!(support::error_codes(&body), ["METHOD_NOT_ALLOWED"]);
 }
 
 #[test]
@@ -164,7 +155,7 @@ fn malformed_requests_are_400_bad_request() {
             content_type(&headers).contains("json"),
             "{case}: {headers:?}"
         );
-        let codes = error_codes(&body);
+        let codes = support::error_codes(&body);
         assert!(
             !codes.is_empty() && codes.iter().all(|c| c == "BAD_REQUEST"),
             "{case}: {body}"
@@ -175,7 +166,7 @@ fn malformed_requests_are_400_bad_request() {
     // application/json (the spec's SHOULD), with a BAD_REQUEST error and no data.
     let (status, _, body) = server.post_raw("application/json", "{\"query\": \"{ users { id \"}");
     assert_eq!(status, 200, "{body}");
-    assert_eq!(error_codes(&body), ["BAD_REQUEST"], "{body}");
+    assert_eq!(support::error_codes(&body), ["BAD_REQUEST"], "{body}");
     assert!(body.get("data").is_none(), "{body}");
     // The same over GET.
     let (status, _, text) = server.get("/graphql?variables=%7B%7D", "application/json");
@@ -206,7 +197,7 @@ fn validation_and_variable_errors_run_no_sql() {
     let invalid = json!({"query": "{\n  users { id nope }\n}"});
     let (status, _, body) = server.post_json(invalid.clone());
     assert_eq!(status, 200, "application/json answers 200: {body}");
-    assert_eq!(error_codes(&body), ["GRAPHQL_VALIDATION_FAILED"]);
+    assert_eq!(support::error_codes(&body), ["GRAPHQL_VALIDATION_FAILED"]);
     assert_eq!(
         body["errors"][0]["locations"],
         json!([{"line": 2, "column": 14}])
@@ -219,14 +210,14 @@ fn validation_and_variable_errors_run_no_sql() {
     let needs_id = "query Q($id: ID!) { user(id: $id) { id } }";
     let (status, _, body) = server.post_json(json!({"query": needs_id, "variables": {}}));
     assert_eq!(status, 200, "{body}");
-    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body}");
+    assert_eq!(support::error_codes(&body), ["BAD_USER_INPUT"], "{body}");
     let (status, _, body) = post_with_accept(
         &server,
         GRAPHQL_RESPONSE_JSON,
         json!({"query": needs_id, "variables": {"id": {"not": "an id"}}}),
     );
     assert_eq!(status, 400, "{body}");
-    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body}");
+    assert_eq!(support::error_codes(&body), ["BAD_USER_INPUT"], "{body}");
 
     assert_eq!(traced(), before, "a rejected request reached the database");
     let _ = std::fs::remove_dir_all(&trace_dir);

@@ -12,15 +12,6 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use support::{run_cli, temp_dir, TestServer, WriteLock};
 
-fn codes(body: &Value) -> Vec<String> {
-    body["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no errors array in {body}"))
-        .iter()
-        .map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_string())
-        .collect()
-}
-
 /// A normal query still answers.
 fn answers(server: &TestServer) {
     let (status, _, body) = server.post_json(json!({"query": "{ user(id: 1) { id } }"}));
@@ -116,7 +107,11 @@ fn each_limit_and_hostile_document_is_refused_before_any_sql() {
             started.elapsed()
         );
         assert_eq!(status, 200, "{what}: {body}");
-        assert_eq!(codes(&body), ["LIMIT_EXCEEDED"], "{what}: {body}");
+        assert_eq!(
+            support::error_codes(&body),
+            ["LIMIT_EXCEEDED"],
+            "{what}: {body}"
+        );
         let text = body["errors"][0]["message"].as_str().unwrap_or("");
         assert!(text.contains(message), "{what}: {text}");
         assert!(body.get("data").is_none(), "{what}: {body}");
@@ -137,7 +132,7 @@ fn each_limit_and_hostile_document_is_refused_before_any_sql() {
     let (status, _, body) =
         server.post_json(json!({"query": by_variable, "variables": {"n": 5000}}));
     assert_eq!(status, 200, "{body}");
-    assert_eq!(codes(&body), ["LIMIT_EXCEEDED"], "{body}");
+    assert_eq!(support::error_codes(&body), ["LIMIT_EXCEEDED"], "{body}");
     assert_eq!(traced(), before, "limit: $n = 5000 reached the database");
     answers(&server);
     let _ = std::fs::remove_dir_all(&trace_dir);
@@ -159,7 +154,11 @@ fn an_operation_over_the_estimated_cost_is_refused_before_any_sql() {
         let before = traced();
         let (status, _, body) = server.post_json(request);
         assert_eq!(status, 200, "{body}");
-        assert_eq!(codes(&body), ["COST_LIMIT_EXCEEDED"], "{body}");
+        assert_eq!(
+            support::error_codes(&body),
+            ["COST_LIMIT_EXCEEDED"],
+            "{body}"
+        );
         let error = &body["errors"][0];
         assert_eq!(error["extensions"]["cost"], estimate, "{body}");
         assert_eq!(error["extensions"]["maxCost"], 100, "{body}");
@@ -201,7 +200,7 @@ fn a_body_over_the_limit_is_413_with_a_graphql_error() {
             .is_some_and(|v| v.starts_with("application/json")),
         "{headers:?}"
     );
-    assert_eq!(codes(&body), ["LIMIT_EXCEEDED"], "{body}");
+    assert_eq!(support::error_codes(&body), ["LIMIT_EXCEEDED"], "{body}");
     assert!(
         body["errors"][0]["message"]
             .as_str()
@@ -215,7 +214,7 @@ fn a_body_over_the_limit_is_413_with_a_graphql_error() {
     let big = json!({"query": format!("{{ __typename }} # {}", "x".repeat(1024 * 1024))});
     let (status, _, body) = server.post_json(big);
     assert_eq!(status, 413, "{body}");
-    assert_eq!(codes(&body), ["LIMIT_EXCEEDED"], "{body}");
+    assert_eq!(support::error_codes(&body), ["LIMIT_EXCEEDED"], "{body}");
     answers(&server);
 }
 
@@ -258,7 +257,7 @@ fn beyond_the_in_flight_cap_requests_are_shed_at_once() {
             headers.get("retry-after").and_then(|v| v.to_str().ok()),
             Some("1")
         );
-        assert_eq!(codes(&body), ["OVERLOADED"], "{body}");
+        assert_eq!(support::error_codes(&body), ["OVERLOADED"], "{body}");
     }
     lock.release();
     for request in held {
@@ -284,7 +283,7 @@ fn a_request_past_the_timeout_is_503() {
     );
     assert!(took < Duration::from_secs(5), "answered after {took:?}");
     assert!(headers.get("retry-after").is_some(), "{headers:?}");
-    assert_eq!(codes(&body), ["TIMEOUT"], "{body}");
+    assert_eq!(support::error_codes(&body), ["TIMEOUT"], "{body}");
     answers(&server);
 }
 
@@ -310,7 +309,7 @@ fn a_list_without_limit_returns_at_most_the_page_size() {
     let body = server.query(by_variable, json!({"n": 1}));
     assert_eq!(count(&body), Some(1), "{body}");
     let (_, _, body) = server.post_json(json!({"query": "{ users(limit: 51) { id } }"}));
-    assert_eq!(codes(&body), ["LIMIT_EXCEEDED"], "{body}");
+    assert_eq!(support::error_codes(&body), ["LIMIT_EXCEEDED"], "{body}");
 }
 
 #[test]
@@ -318,10 +317,14 @@ fn production_turns_introspection_and_suggestions_off() {
     let server = TestServer::start(&[("FRAISEQL_ENV", "production")]);
     let (status, _, body) = server.post_json(json!({"query": "{ __schema { types { name } } }"}));
     assert_eq!(status, 200, "{body}");
-    assert_eq!(codes(&body), ["LIMIT_EXCEEDED"], "{body}");
+    assert_eq!(support::error_codes(&body), ["LIMIT_EXCEEDED"], "{body}");
     assert!(body.get("data").is_none(), "{body}");
     let (_, _, body) = server.post_json(json!({"query": "{ user(id: 1) }"}));
-    assert_eq!(codes(&body), ["GRAPHQL_VALIDATION_FAILED"], "{body}");
+    assert_eq!(
+        support::error_codes(&body),
+        ["GRAPHQL_VALIDATION_FAILED"],
+        "{body}"
+    );
     let message = body["errors"][0]["message"].as_str().unwrap_or("");
     assert!(!message.contains("Did you mean"), "{message}");
     let (_, _, body) = server.post_json(json!({"query": "{ __typename }"}));

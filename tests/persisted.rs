@@ -17,15 +17,6 @@ const USER_WITH_POSTS: &str = include_str!("../schema/operations/user_with_posts
 const PARSED: &str = "fraiseql_documents_parsed_total";
 const REDIS_PORT: u16 = 6379;
 
-fn codes(body: &Value) -> Vec<String> {
-    body["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no errors array in {body}"))
-        .iter()
-        .map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_string())
-        .collect()
-}
-
 /// `GET /graphql` with these parameters (URL-encoded); status and JSON body.
 fn get(server: &TestServer, params: &[(&str, String)]) -> (u16, Value) {
     let url =
@@ -101,7 +92,11 @@ fn trusted_documents_by_id_and_by_hash_over_post_and_get_are_not_parsed() {
 
     let (status, _, body) = server.post_json(json!({"documentId": "NoSuchOperation"}));
     assert_eq!(status, 200, "{body}");
-    assert_eq!(codes(&body), ["PERSISTED_QUERY_NOT_FOUND"], "{body}");
+    assert_eq!(
+        support::error_codes(&body),
+        ["PERSISTED_QUERY_NOT_FOUND"],
+        "{body}"
+    );
     assert_eq!(
         body["errors"][0]["message"],
         "no trusted document has the id \"NoSuchOperation\""
@@ -109,7 +104,7 @@ fn trusted_documents_by_id_and_by_hash_over_post_and_get_are_not_parsed() {
     let (status, _, body) =
         server.post_json(json!({"documentId": "UsersPage", "operationName": "Other"}));
     assert_eq!(status, 400, "{body}");
-    assert_eq!(codes(&body), ["BAD_REQUEST"], "{body}");
+    assert_eq!(support::error_codes(&body), ["BAD_REQUEST"], "{body}");
     let (status, _, body) =
         server.post_json(json!({"documentId": "UsersPage", "query": "{ users { id } }"}));
     assert_eq!(status, 400, "{body}");
@@ -140,13 +135,17 @@ fn persisted_only_accepts_a_trusted_document_by_id_and_rejects_ad_hoc_text_witho
     for request in [json!({"query": text}), registration] {
         let (status, _, body) = server.post_json(request);
         assert_eq!(status, 200, "{body}");
-        assert_eq!(codes(&body), ["PERSISTED_QUERY_REQUIRED"], "{body}");
+        assert_eq!(
+            support::error_codes(&body),
+            ["PERSISTED_QUERY_REQUIRED"],
+            "{body}"
+        );
         assert!(body.get("data").is_none(), "{body}");
     }
     // The same over GET, and as 400 for a client that accepts graphql-response+json.
     let (status, body) = get(&server, &[("query", text.to_string())]);
     assert_eq!(
-        (status, codes(&body)),
+        (status, support::error_codes(&body)),
         (200, vec!["PERSISTED_QUERY_REQUIRED".into()])
     );
     let (status, _, text_body) = server.get(
@@ -156,7 +155,11 @@ fn persisted_only_accepts_a_trusted_document_by_id_and_rejects_ad_hoc_text_witho
     assert_eq!(status, 400, "{text_body}");
     // Registration was refused: the hash is still unknown.
     let (_, _, body) = server.post_json(json!({"extensions": apq(&sha256_hex(text))}));
-    assert_eq!(codes(&body), ["PERSISTED_QUERY_NOT_FOUND"], "{body}");
+    assert_eq!(
+        support::error_codes(&body),
+        ["PERSISTED_QUERY_NOT_FOUND"],
+        "{body}"
+    );
     assert_eq!(traced(), before, "a refused document ran SQL");
 
     // A trusted document sent as its text with its hash is still the trusted document.
@@ -173,13 +176,17 @@ fn apq_miss_then_register_then_hit_and_a_hash_mismatch_is_refused() {
 
     let (status, _, body) = server.post_json(json!({"extensions": apq(&hash)}));
     assert_eq!(status, 200, "{body}");
-    assert_eq!(codes(&body), ["PERSISTED_QUERY_NOT_FOUND"], "{body}");
+    assert_eq!(
+        support::error_codes(&body),
+        ["PERSISTED_QUERY_NOT_FOUND"],
+        "{body}"
+    );
     assert_eq!(body["errors"][0]["message"], "PersistedQueryNotFound");
 
     let wrong = sha256_hex("{ users { id } }");
     let (status, _, body) = server.post_json(json!({"query": text, "extensions": apq(&wrong)}));
     assert_eq!(status, 400, "{body}");
-    assert_eq!(codes(&body), ["BAD_REQUEST"], "{body}");
+    assert_eq!(support::error_codes(&body), ["BAD_REQUEST"], "{body}");
     assert_eq!(
         body["errors"][0]["message"],
         "provided sha does not match query"
@@ -203,9 +210,17 @@ fn apq_miss_then_register_then_hit_and_a_hash_mismatch_is_refused() {
     let invalid = "{ nope }";
     let (_, _, body) =
         server.post_json(json!({"query": invalid, "extensions": apq(&sha256_hex(invalid))}));
-    assert_eq!(codes(&body), ["GRAPHQL_VALIDATION_FAILED"], "{body}");
+    assert_eq!(
+        support::error_codes(&body),
+        ["GRAPHQL_VALIDATION_FAILED"],
+        "{body}"
+    );
     let (_, _, body) = server.post_json(json!({"extensions": apq(&sha256_hex(invalid))}));
-    assert_eq!(codes(&body), ["PERSISTED_QUERY_NOT_FOUND"], "{body}");
+    assert_eq!(
+        support::error_codes(&body),
+        ["PERSISTED_QUERY_NOT_FOUND"],
+        "{body}"
+    );
 }
 
 #[test]

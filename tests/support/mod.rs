@@ -326,3 +326,13 @@ pub fn run_cli(args: &[&str], envs: &[(&str, &str)]) -> Output {
     }
     cmd.output().expect("run the binary")
 }
+
+/// The `extensions.code` of each error in a GraphQL response, in order.
+pub fn error_codes(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no errors array in {body}"))
+        .iter()
+        .map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_string())
+        .collect()
+}
