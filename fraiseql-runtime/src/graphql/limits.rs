@@ -59,8 +59,11 @@ impl Default for Limits {
             max_aliases: 30,
             max_root_fields: 20,
             max_page_size: 1000,
-            // One unlimited relation list (1,000 per parent) under a page of up to 99 rows.
-            max_cost: 100_000,
+            // Two unlimited list levels (a page of 1,000, and 1,000 per parent under it: about
+            // 10^6, a few times that with to-one objects beside them) pass, as
+            // `{ users { posts { author { name } } } }` should; a third unlimited list level
+            // (about 10^9) is refused until it asks for fewer rows.
+            max_cost: 10_000_000,
             max_batch: 0,
             introspection: true,
             suggestions: true,
