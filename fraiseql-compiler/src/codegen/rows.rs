@@ -101,15 +101,20 @@ fn impl_queryable_tokens(t: &TableType) -> TokenStream {
             bounds.push(quote!(#ty: #diesel::deserialize::FromSql<#diesel::sql_types::#sql, __DB>));
         }
     }
-    let gets = t.columns.iter().map(|c| {
+    // Columns are matched by name, one pass over the row: a statement selects only the columns
+    // its document needs (in any order), and a column it does not return stays `None`. Looking
+    // each field up by name instead (`NamedRow::get`) scans the row once per field.
+    let arms = t.columns.iter().map(|c| {
         let ident = field_ident(&c.name);
         let name = &c.name;
         let (ty, sql) = rust_type(c.kind);
         quote! {
-            #ident: #diesel::row::NamedRow::get::<
-                #diesel::sql_types::Nullable<#diesel::sql_types::#sql>,
-                ::core::option::Option<#ty>,
-            >(__fraiseql_row, #name)?
+            ::core::option::Option::Some(#name) => {
+                __fraiseql_out.#ident = <::core::option::Option<#ty> as #diesel::deserialize::FromSql<
+                    #diesel::sql_types::Nullable<#diesel::sql_types::#sql>,
+                    __DB,
+                >>::from_nullable_sql(#diesel::row::Field::value(&__fraiseql_field))?;
+            }
         }
     });
     quote! {
@@ -122,7 +127,19 @@ fn impl_queryable_tokens(t: &TableType) -> TokenStream {
             fn build<'__a>(
                 __fraiseql_row: &impl #diesel::row::NamedRow<'__a, __DB>,
             ) -> #diesel::deserialize::Result<Self> {
-                ::core::result::Result::Ok(Self { #(#gets,)* })
+                let mut __fraiseql_out = Self::default();
+                for __fraiseql_index in 0..#diesel::row::Row::field_count(__fraiseql_row) {
+                    let ::core::option::Option::Some(__fraiseql_field) =
+                        #diesel::row::Row::get(__fraiseql_row, __fraiseql_index)
+                    else {
+                        continue;
+                    };
+                    match #diesel::row::Field::field_name(&__fraiseql_field) {
+                        #(#arms)*
+                        _ => {}
+                    }
+                }
+                ::core::result::Result::Ok(__fraiseql_out)
             }
         }
     }

@@ -631,20 +631,16 @@ impl Planner<'_> {
     }
 }
 
-/// The select list: every column in row-struct order, `NULL` for those not needed.
+/// The select list: the columns the document needs, in row-struct order. The generated row
+/// struct matches columns by name and leaves the others `None`, so a statement sends nothing
+/// the response does not use.
 fn columns_sql(ty: &TypeModel, selected: &[bool], dialect: Dialect) -> String {
     let mut sql = String::new();
-    for (i, column) in ty.columns.iter().enumerate() {
-        if i > 0 {
+    for (column, _) in ty.columns.iter().zip(selected).filter(|(_, s)| **s) {
+        if !sql.is_empty() {
             sql.push_str(", ");
         }
-        if selected[i] {
-            sql.push_str(column.select.get(dialect));
-        } else {
-            sql.push_str("NULL AS \"");
-            sql.push_str(column.name);
-            sql.push('"');
-        }
+        sql.push_str(column.select.get(dialect));
     }
     sql
 }
