@@ -226,10 +226,38 @@ pub mod json {
         out.extend_from_slice(b"null");
     }
 
+    /// Appends `"name":` for a response key. Response keys are GraphQL names
+    /// (`[_A-Za-z][_0-9A-Za-z]*`, checked by the parser), which never need escaping.
+    pub fn key(out: &mut Vec<u8>, name: &str) {
+        debug_assert!(!name.bytes().any(needs_escape), "{name}");
+        out.reserve(name.len() + 3);
+        out.push(b'"');
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\":");
+    }
+
+    /// Whether a byte must be escaped inside a JSON string.
+    #[inline]
+    fn needs_escape(b: u8) -> bool {
+        b < 0x20 || b == b'"' || b == b'\\'
+    }
+
     /// Appends `value` as a quoted, escaped JSON string.
     pub fn escape_into(out: &mut Vec<u8>, value: &str) {
-        out.push(b'"');
         let bytes = value.as_bytes();
+        // Most text needs no escaping: one branch-free pass that the compiler vectorises,
+        // then a single copy.
+        if !bytes
+            .iter()
+            .fold(false, |found, &b| found | needs_escape(b))
+        {
+            out.reserve(bytes.len() + 2);
+            out.push(b'"');
+            out.extend_from_slice(bytes);
+            out.push(b'"');
+            return;
+        }
+        out.push(b'"');
         let mut start = 0;
         for (i, &b) in bytes.iter().enumerate() {
             let escape: &[u8] = match b {

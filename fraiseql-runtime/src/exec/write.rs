@@ -60,8 +60,7 @@ impl Writer<'_> {
                 out.push(b',');
             }
             first = false;
-            json::escape_into(out, key.as_str());
-            out.push(b':');
+            json::key(out, key.as_str());
             match field {
                 OutputField::Column { column, .. } => loaded.rows.write_column(row, *column, out),
                 OutputField::Typename { .. } => json::escape_into(out, ty.name),
