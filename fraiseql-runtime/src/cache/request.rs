@@ -154,11 +154,16 @@ pub enum CacheControl {
 impl CacheControl {
     /// The header's value.
     pub fn header_value(&self) -> String {
-        match self {
-            CacheControl::NoStore => "no-store".to_owned(),
-            CacheControl::Public(age) => format!("public, max-age={age}"),
-            CacheControl::Private(age) => format!("private, max-age={age}"),
-        }
+        let (prefix, age) = match self {
+            CacheControl::NoStore => return "no-store".to_owned(),
+            CacheControl::Public(age) => ("public, max-age=", age),
+            CacheControl::Private(age) => ("private, max-age=", age),
+        };
+        // Once per response: without `format!`'s machinery.
+        let mut value = String::with_capacity(prefix.len() + 10);
+        value.push_str(prefix);
+        value.push_str(itoa::Buffer::new().format(*age));
+        value
     }
 
     /// Whether a cache may keep the response.

@@ -61,6 +61,12 @@ pub enum RequestParamsError {
 impl GraphqlRequest {
     /// From a POST body.
     pub fn from_json(body: &[u8]) -> Result<GraphqlRequest, RequestParamsError> {
+        // A well-formed body is read straight into its fields; anything the typed read refuses
+        // (a wrong type, a duplicate key, bad JSON) is read again as a JSON tree, which tells
+        // exactly what is wrong.
+        if let Ok(body) = serde_json::from_slice::<PostBody>(body) {
+            return body.into_request();
+        }
         let value: serde_json::Value = serde_json::from_slice(body)
             .map_err(|e| RequestParamsError::MalformedJson(e.to_string()))?;
         GraphqlRequest::from_value(value)
@@ -136,6 +142,53 @@ impl GraphqlRequest {
     }
 }
 
+/// A POST body whose fields all have the expected types: the common case, read without
+/// building a JSON tree first. Unknown keys are ignored, as in [`GraphqlRequest::from_value`].
+#[derive(serde::Deserialize)]
+struct PostBody {
+    query: Option<String>,
+    /// `Some(None)` for an explicit `null`: a null `documentId` hides `id`, as in `from_value`.
+    #[serde(rename = "documentId", default, deserialize_with = "present")]
+    document_id: Option<Option<String>>,
+    id: Option<String>,
+    variables: Option<JsonMap>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    extensions: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// A key that is present, even with a `null` value.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+impl PostBody {
+    fn into_request(self) -> Result<GraphqlRequest, RequestParamsError> {
+        let document_id = match self.document_id {
+            Some(id) => id,
+            None => self.id,
+        };
+        if document_id.as_deref() == Some("") {
+            return Err(RequestParamsError::BadDocumentId);
+        }
+        let apq = match &self.extensions {
+            Some(extensions) => persisted_query(extensions)?,
+            None => None,
+        };
+        assemble(
+            self.query,
+            document_id,
+            apq,
+            self.variables.unwrap_or_default(),
+            self.operation_name,
+        )
+    }
+}
+
 /// The request from its parts: a text, a persisted document, or (APQ registration) both.
 fn assemble(
     query: Option<String>,
@@ -186,6 +239,28 @@ fn persisted_query(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_typed_read_agrees_with_the_json_tree() {
+        for body in [
+            r#"{"query":"{ a }"}"#,
+            r#"{"query":"{ a }","variables":{"x":[1,{"y":null}]},"operationName":"Op"}"#,
+            r#"{"query":"{ a }","variables":null,"operationName":null,"extensions":null}"#,
+            r#"{"documentId":"UsersPage","other":1}"#,
+            r#"{"documentId":null,"id":"X","query":"{ a }"}"#,
+            r#"{"id":"sha256:ab"}"#,
+            r#"{"documentId":""}"#,
+            r#"{"query":"{a}","documentId":"X"}"#,
+            r#"{"variables":{}}"#,
+            r#"{"query":"{a}","extensions":{"persistedQuery":{"version":2}}}"#,
+        ] {
+            let typed = serde_json::from_slice::<PostBody>(body.as_bytes())
+                .expect("typed")
+                .into_request();
+            let tree = GraphqlRequest::from_value(serde_json::from_str(body).expect("JSON"));
+            assert_eq!(typed, tree, "{body}");
+        }
+    }
 
     #[test]
     fn post_bodies() {

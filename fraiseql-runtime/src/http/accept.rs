@@ -54,8 +54,11 @@ pub fn matching(accept: &str, media: &str) -> Match {
 /// `*/*` and an absent header). A header accepting neither still gets `application/json`:
 /// an error the client can read beats a bare 406.
 pub fn graphql_media(accept: &str) -> &'static str {
-    if accept.trim().is_empty() {
-        return JSON;
+    // The headers almost every client sends, answered without parsing.
+    match accept.trim() {
+        "" | "*/*" | JSON => return JSON,
+        GRAPHQL_RESPONSE_JSON => return GRAPHQL_RESPONSE_JSON,
+        _ => {}
     }
     let modern = matching(accept, GRAPHQL_RESPONSE_JSON);
     let legacy = matching(accept, JSON);

@@ -26,13 +26,8 @@ pub async fn post(
         Err(e) => return unreadable_body(&state, media, &e),
     };
     let content_type = header_text(&request, header::CONTENT_TYPE);
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if essence != JSON {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case(JSON) {
         let body = errors::body(&[errors::plain(
             "send the request as Content-Type: application/json",
             errors::BAD_REQUEST,

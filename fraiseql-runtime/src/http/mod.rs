@@ -59,7 +59,11 @@ pub async fn serve(
         App::new()
             .app_data(state.clone())
             // Inside `observe`, so refused requests are counted by status like any other.
-            .wrap(actix_web::middleware::from_fn(rate_limit::limit))
+            // Only when configured: even a pass-through `from_fn` boxes every request's future.
+            .wrap(Condition::new(
+                state.rate_limiter.is_some(),
+                actix_web::middleware::from_fn(rate_limit::limit),
+            ))
             .wrap(actix_web::middleware::from_fn(observe::observe))
             .wrap(Condition::new(http.compression, Compress::default()))
             .wrap(Condition::new(http.cors.is_some(), cors))
