@@ -77,35 +77,38 @@ impl<'a> PlannedQuery<'a> {
     }
 }
 
-/// Splits at every `$<digits>` outside quotes: `'…'` literals and `"…"` identifiers.
+/// Splits at every `$<digits>` outside quotes: `'…'` literals and `"…"` identifiers. Runs per
+/// statement per request, so it jumps between the three bytes that matter (memchr) instead of
+/// looking at every byte.
 fn split_placeholders(sql: &str) -> (Vec<(&str, usize)>, &str) {
     let bytes = sql.as_bytes();
     let mut segments = Vec::new();
     let (mut start, mut i) = (0, 0);
-    let mut quote: Option<u8> = None;
-    while i < bytes.len() {
+    while let Some(offset) = memchr::memchr3(b'$', b'\'', b'"', &bytes[i..]) {
+        i += offset;
         let b = bytes[i];
-        match quote {
-            // A doubled quote inside quotes is an escaped quote: leave and re-enter.
-            Some(q) if b == q => quote = None,
-            Some(_) => {}
-            None if b == b'\'' || b == b'"' => quote = Some(b),
-            None if b == b'$' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
-                let digits_end = bytes[i + 1..]
-                    .iter()
-                    .position(|c| !c.is_ascii_digit())
-                    .map_or(bytes.len(), |p| i + 1 + p);
-                // `$0` and absurdly long numbers are left as text; the database rejects them.
-                if let Ok(n @ 1..) = sql[i + 1..digits_end].parse::<usize>() {
-                    segments.push((&sql[start..i], n - 1));
-                    start = digits_end;
+        if b != b'$' {
+            // To the closing quote; a doubled quote inside is an escaped one: leave and
+            // re-enter. An unterminated quote runs to the end.
+            match memchr::memchr(b, &bytes[i + 1..]) {
+                Some(end) => {
+                    i += end + 2;
+                    continue;
                 }
-                i = digits_end;
-                continue;
+                None => break,
             }
-            None => {}
         }
-        i += 1;
+        let digits_end = bytes[i + 1..]
+            .iter()
+            .position(|c| !c.is_ascii_digit())
+            .map_or(bytes.len(), |p| i + 1 + p);
+        // `$0`, a lone `$` and absurdly long numbers are left as text; the database rejects
+        // them.
+        if let Ok(n @ 1..) = sql[i + 1..digits_end].parse::<usize>() {
+            segments.push((&sql[start..i], n - 1));
+            start = digits_end;
+        }
+        i = digits_end.max(i + 1);
     }
     (segments, &sql[start..])
 }

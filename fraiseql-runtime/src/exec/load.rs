@@ -6,7 +6,6 @@
 //! (`shards.rs`: the shards holding its keys, or every shard with the rows merged).
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 
 use apollo_compiler::executable::Operation;
 use apollo_compiler::response::JsonMap;
@@ -51,8 +50,9 @@ pub(crate) struct Children {
     pub loaded: Loaded,
     /// Child row indexes, grouped by parent key, each group in statement order.
     pub sorted: Vec<u32>,
-    /// Parent key -> range in `sorted`.
-    pub groups: HashMap<i64, (u32, u32)>,
+    /// Parent key -> range in `sorted`. foldhash, not SipHash: one lookup per parent row per
+    /// relation, and its per-process seed still keeps crafted keys from colliding at will.
+    pub groups: foldhash::HashMap<i64, (u32, u32)>,
 }
 
 impl Children {
@@ -194,7 +194,7 @@ pub(crate) fn complete<'a>(
 
 /// Non-null values of `column` over all rows, first-seen order, without repeats.
 pub(crate) fn distinct_keys(rows: &dyn RowSet, column: usize) -> Vec<i64> {
-    let mut seen = HashSet::with_capacity(rows.len());
+    let mut seen = foldhash::HashSet::with_capacity_and_hasher(rows.len(), Default::default());
     let mut keys = Vec::with_capacity(rows.len());
     for i in 0..rows.len() {
         if let Some(key) = rows.int_column(i, column) {
@@ -212,7 +212,7 @@ fn group(loaded: Loaded) -> Children {
     let rows = loaded.rows.as_ref();
     let mut sorted: Vec<u32> = (0..rows.len() as u32).collect();
     sorted.sort_by_key(|&i| rows.parent(i as usize));
-    let mut groups = HashMap::new();
+    let mut groups = foldhash::HashMap::default();
     let mut start = 0usize;
     while start < sorted.len() {
         let key = rows.parent(sorted[start] as usize);
