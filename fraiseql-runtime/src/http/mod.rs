@@ -4,6 +4,7 @@
 mod accept;
 mod batch;
 mod caching;
+mod compression;
 mod cors;
 mod graphql_route;
 mod health;
@@ -14,7 +15,7 @@ pub mod settings;
 
 use std::sync::Arc;
 
-use actix_web::middleware::{Compress, Condition};
+use actix_web::middleware::Condition;
 use actix_web::{web, App, HttpResponse, HttpServer};
 
 use crate::config::Config;
@@ -65,7 +66,10 @@ pub async fn serve(
                 actix_web::middleware::from_fn(rate_limit::limit),
             ))
             .wrap(actix_web::middleware::from_fn(observe::observe))
-            .wrap(Condition::new(http.compression, Compress::default()))
+            .wrap(Condition::new(
+                http.compression,
+                compression::CompressWhenAccepted,
+            ))
             .wrap(Condition::new(http.cors.is_some(), cors))
             .app_data(web::PayloadConfig::new(max_body_bytes))
             .route("/graphql", web::post().to(graphql_route::post))
