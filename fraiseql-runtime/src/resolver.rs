@@ -123,7 +123,7 @@ pub struct Context {
     model: &'static SchemaModel,
     dialect: Dialect,
     session: tokio::sync::Mutex<Session>,
-    headers: Vec<(String, String)>,
+    headers: crate::graphql::Headers,
     claims: Option<Arc<Claims>>,
 }
 
@@ -133,7 +133,7 @@ impl Context {
     pub(crate) fn new(
         model: &'static SchemaModel,
         session: Session,
-        headers: Vec<(String, String)>,
+        headers: crate::graphql::Headers,
         claims: Option<Arc<Claims>>,
     ) -> Context {
         Context {
@@ -169,10 +169,7 @@ impl Context {
 
     /// A request header's value (first occurrence; names are case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.get(name)
     }
 
     /// Runs `sql` (placeholders `$1, $2, …` in bind order) and returns its rows as `R`.

@@ -109,7 +109,7 @@ impl Harness {
             operation,
             plan: &plan,
             variables: &variables,
-            headers: &[],
+            headers: &Default::default(),
             database: &self.db,
             claims: None,
         })

@@ -52,7 +52,7 @@ async fn a_cached_resolver_runs_once_per_arguments_until_its_table_is_written() 
                 persisted: None,
                 variables: serde_json::from_value(variables).expect("variables"),
                 operation_name: None,
-                headers: Vec::new(),
+                headers: Default::default(),
             };
             let body = match service.handle(request, Transport::Post).await {
                 Outcome::Executed(outcome) => outcome.body,

@@ -51,7 +51,7 @@ impl App {
             persisted: None,
             variables: serde_json::from_value(variables).expect("variables"),
             operation_name: None,
-            headers: Vec::new(),
+            headers: Default::default(),
         };
         let body = match self.service.handle(request, Transport::Post).await {
             Outcome::Executed(outcome) => outcome.body,

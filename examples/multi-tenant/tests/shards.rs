@@ -11,7 +11,7 @@ use std::sync::Arc;
 use fraiseql_runtime::auth::{AuthSettings, Authenticator};
 use fraiseql_runtime::db::shard::{hash_shard, shard_settings};
 use fraiseql_runtime::db::{migrate, Database, DatabaseUrl, PoolSettings};
-use fraiseql_runtime::graphql::{GraphqlRequest, GraphqlService, Outcome, Transport};
+use fraiseql_runtime::graphql::{GraphqlRequest, GraphqlService, Headers, Outcome, Transport};
 use fraiseql_runtime::metrics::Metrics;
 use fraiseql_runtime::schema::ApiSchema;
 use multi_tenant::schema::SCHEMA;
@@ -39,7 +39,7 @@ async fn run(service: &GraphqlService, token: &str, query: &str) -> Value {
         persisted: None,
         variables: Default::default(),
         operation_name: None,
-        headers: vec![("Authorization".into(), format!("Bearer {token}"))],
+        headers: Headers::from_pairs([("Authorization", format!("Bearer {token}").as_str())]),
     };
     let body = match service.handle(request, Transport::Post).await {
         Outcome::Executed(outcome) => outcome.body,

@@ -936,7 +936,7 @@ async fn run(service: &GraphqlService, query: &str, variables: Value) -> Value {
         persisted: None,
         variables: serde_json::from_value(variables).expect("variables"),
         operation_name: None,
-        headers: Vec::new(),
+        headers: Default::default(),
     };
     let body = match service.handle(request, Transport::Post).await {
         Outcome::Executed(outcome) => outcome.body,

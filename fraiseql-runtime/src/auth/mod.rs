@@ -99,15 +99,12 @@ impl Authenticator {
     /// nothing is configured; the verified claims of its bearer token; or why it is refused.
     pub fn authenticate(
         &self,
-        headers: &[(String, String)],
+        headers: &crate::graphql::Headers,
     ) -> Result<Option<Arc<Claims>>, AuthError> {
         if !self.enabled() {
             return Ok(None);
         }
-        let Some((_, value)) = headers
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
-        else {
+        let Some(value) = headers.get("authorization") else {
             return Ok(None);
         };
         let value = value.trim();
@@ -214,8 +211,8 @@ mod tests {
         jsonwebtoken::get_current_timestamp()
     }
 
-    fn bearer(token: &str) -> Vec<(String, String)> {
-        vec![("Authorization".into(), format!("Bearer {token}"))]
+    fn bearer(token: &str) -> crate::graphql::Headers {
+        crate::graphql::Headers::from_pairs([("Authorization", format!("Bearer {token}").as_str())])
     }
 
     #[test]
@@ -227,7 +224,7 @@ mod tests {
             .expect("ok")
             .expect("claims");
         assert_eq!(claims.subject(), Some("u"));
-        assert_eq!(auth.authenticate(&[]), Ok(None));
+        assert_eq!(auth.authenticate(&Default::default()), Ok(None));
         let forged = token("other", serde_json::json!({"sub": "u", "exp": now() + 60}));
         assert_eq!(
             auth.authenticate(&bearer(&forged)),
@@ -248,7 +245,7 @@ mod tests {
         );
         let no_exp = token("k", serde_json::json!({"sub": "u"}));
         assert!(auth.authenticate(&bearer(&no_exp)).is_err());
-        let basic = vec![("authorization".to_string(), "Basic dTpw".to_string())];
+        let basic = crate::graphql::Headers::from_pairs([("authorization", "Basic dTpw")]);
         assert_eq!(auth.authenticate(&basic), Err(AuthError::NotBearer));
         assert!(auth.authenticate(&bearer("not.a.jwt")).is_err());
     }

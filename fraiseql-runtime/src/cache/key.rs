@@ -120,11 +120,10 @@ pub(crate) fn canonical(value: &JsonValue, out: &mut Vec<u8>) {
 
 /// The caller's identity for PRIVATE entries: a hash of the `Authorization` header (never the
 /// header itself); `None` for an anonymous caller, whose PRIVATE data is never stored.
-pub(crate) fn identity(headers: &[(String, String)]) -> Option<[u8; 32]> {
+pub(crate) fn identity(headers: &crate::graphql::Headers) -> Option<[u8; 32]> {
     let value = headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
-        .map(|(_, value)| value.trim())
+        .get("authorization")
+        .map(str::trim)
         .filter(|value| !value.is_empty())?;
     Some(
         Sha256::new()
@@ -174,11 +173,12 @@ mod tests {
     #[test]
     fn identities_separate_private_entries() {
         let v = JsonMap::new();
-        let alice = identity(&[("Authorization".into(), "Bearer alice".into())]).unwrap();
-        let bob = identity(&[("authorization".into(), "Bearer bob".into())]).unwrap();
+        let headers = crate::graphql::Headers::from_pairs;
+        let alice = identity(&headers([("Authorization", "Bearer alice")])).unwrap();
+        let bob = identity(&headers([("authorization", "Bearer bob")])).unwrap();
         assert_ne!(key(&v, &[], Some(&alice)), key(&v, &[], Some(&bob)));
         assert_ne!(key(&v, &[], Some(&alice)), key(&v, &[], None));
-        assert_eq!(identity(&[("accept".into(), "x".into())]), None);
+        assert_eq!(identity(&headers([("accept", "x")])), None);
     }
 
     #[test]

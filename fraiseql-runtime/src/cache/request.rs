@@ -25,7 +25,7 @@ pub(crate) struct Inputs<'a> {
     pub plan: &'a OperationPlan,
     pub operation_name: Option<&'a str>,
     pub variables: &'a JsonMap,
-    pub headers: &'a [(String, String)],
+    pub headers: &'a crate::graphql::Headers,
     /// The caller's verified claims (row-filter values go into keys).
     pub claims: Option<&'a crate::auth::Claims>,
 }
@@ -74,11 +74,7 @@ pub(crate) struct RootState {
 /// `bypass_all` (no cache) or the consistency header nothing is looked up or stored.
 pub(crate) fn evaluate(inputs: &Inputs<'_>, bypass_all: bool) -> Vec<RootState> {
     let caller = identity(inputs.headers);
-    let bypass = bypass_all
-        || inputs
-            .headers
-            .iter()
-            .any(|(name, _)| name.eq_ignore_ascii_case(CONSISTENCY_HEADER));
+    let bypass = bypass_all || inputs.headers.contains(CONSISTENCY_HEADER);
     let mut roots = Vec::with_capacity(inputs.plan.roots.len());
     for (root, cache) in inputs.plan.roots.iter().zip(&inputs.doc.roots) {
         let active = root.inclusion.holds(inputs.variables) && root.kind.uses_database();
@@ -197,7 +193,7 @@ impl HttpCaching {
 pub(crate) fn http_caching(
     roots: &[RootState],
     has_errors: bool,
-    headers: &[(String, String)],
+    headers: &crate::graphql::Headers,
 ) -> HttpCaching {
     let anonymous = identity(headers).is_none();
     let now = now_ms();

@@ -30,7 +30,7 @@ pub(super) async fn run(
     let context = Context::new(
         run.ctx.model,
         session,
-        run.headers.to_vec(),
+        run.headers.clone(),
         run.claims.clone(),
     );
     let result = resolver(&context, &arguments).await;

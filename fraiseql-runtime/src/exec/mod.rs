@@ -49,7 +49,7 @@ pub struct ExecRequest<'a> {
     /// Where to run the statements.
     pub database: &'a Database,
     /// The HTTP request's headers, for custom resolvers.
-    pub headers: &'a [(String, String)],
+    pub headers: &'a crate::graphql::Headers,
     /// The caller's verified token claims (`None`: anonymous), for `@auth`, row filters and
     /// custom resolvers.
     pub claims: Option<Arc<Claims>>,
@@ -381,7 +381,7 @@ pub(crate) struct Run<'a> {
     pub ctx: &'a LoadContext<'a>,
     pub plan: &'a OperationPlan,
     pub database: &'a Database,
-    pub headers: &'a [(String, String)],
+    pub headers: &'a crate::graphql::Headers,
     /// The caller's claims, handed to custom resolvers.
     pub claims: Option<Arc<Claims>>,
     /// Per root entry; a cached one runs nothing.
@@ -431,10 +431,7 @@ impl Run<'_> {
     /// A header that does not read as a token asks for the newest data there is: only the
     /// primary qualifies (never stale, never an error).
     fn consistency_token(&self) -> Option<Lsn> {
-        let (_, value) = self
-            .headers
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(CONSISTENCY_HEADER))?;
+        let value = self.headers.get(CONSISTENCY_HEADER)?;
         match Lsn::from_token(value) {
             Ok(lsn) => Some(lsn),
             Err(error) => {

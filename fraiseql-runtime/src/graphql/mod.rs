@@ -32,7 +32,7 @@ use crate::plan::OperationPlan;
 use crate::schema::ApiSchema;
 use cost::CostEstimate;
 pub use limits::Limits;
-pub use request::{GraphqlRequest, RequestParamsError};
+pub use request::{GraphqlRequest, Headers, RequestParamsError};
 
 /// Bytes of document text the plan cache may hold (each entry weighs its document's length
 /// plus a fixed overhead), so a flood of distinct large documents cannot exhaust memory; least

@@ -25,7 +25,7 @@ impl GraphqlService {
                 persisted: None,
                 variables: Default::default(),
                 operation_name: Some(operation.id.to_owned()),
-                headers: Vec::new(),
+                headers: Default::default(),
             };
             self.build(&request, Transport::Post)
                 .map_err(|outcome| outcome_messages(&outcome))

@@ -98,10 +98,13 @@ fn accepts_compression(request: &HttpRequest) -> bool {
 /// version of a response from another, not resist a forger (the client can read the body it
 /// would forge against), and XXH3 costs a small fraction of sha256 on every cacheable response.
 fn etag(body: &[u8]) -> String {
-    let hash = xxhash_rust::xxh3::xxh3_128(body).to_be_bytes();
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let hash = xxhash_rust::xxh3::xxh3_128(body);
     let mut tag = String::with_capacity(34);
     tag.push('"');
-    tag.push_str(&hex::encode(hash));
+    for shift in (0..32).rev() {
+        tag.push(char::from(HEX[((hash >> (shift * 4)) & 0xf) as usize]));
+    }
     tag.push('"');
     tag
 }

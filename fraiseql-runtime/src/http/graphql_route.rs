@@ -165,13 +165,7 @@ pub async fn get(request: HttpRequest, state: web::Data<AppState>) -> HttpRespon
 /// The request's headers (values that are not visible ASCII are left out), for custom
 /// resolvers.
 pub(super) fn with_headers(mut params: GraphqlRequest, request: &HttpRequest) -> GraphqlRequest {
-    params.headers = request
-        .headers()
-        .iter()
-        .filter_map(|(name, value)| {
-            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
-        })
-        .collect();
+    params.headers = crate::graphql::Headers::new(request.headers().clone());
     params
 }
 

@@ -11,7 +11,7 @@ use fraiseql_runtime::auth::{AuthSettings, Authenticator};
 use fraiseql_runtime::cache::{CacheSettings, ResultCache};
 use fraiseql_runtime::db::stats::observe_request;
 use fraiseql_runtime::db::{migrate::migrate, Database, DatabaseUrl, PoolSettings};
-use fraiseql_runtime::graphql::{GraphqlRequest, GraphqlService, Outcome, Transport};
+use fraiseql_runtime::graphql::{GraphqlRequest, GraphqlService, Headers, Outcome, Transport};
 use fraiseql_runtime::metrics::Metrics;
 use fraiseql_runtime::schema::ApiSchema;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
@@ -182,7 +182,7 @@ impl App {
             persisted: None,
             variables: serde_json::from_value(variables).expect("variables"),
             operation_name: None,
-            headers,
+            headers: Headers::from_pairs(headers.iter().map(|(n, v)| (n.as_str(), v.as_str()))),
         };
         let (outcome, statements) =
             observe_request(self.service.handle(request, Transport::Post)).await;
