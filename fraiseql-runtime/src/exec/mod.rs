@@ -239,7 +239,15 @@ pub async fn execute_with(request: ExecRequest<'_>, sources: &[RootSource<'_>]) 
         errors: Vec::new(),
         path: Vec::new(),
     };
-    let mut data = Vec::with_capacity(8 * 1024);
+    // `data` is written straight into the body (`{"data":…`); errors, when there are any, go
+    // first, so only then is it copied behind them.
+    let size_hint = plan
+        .last_body_len
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let mut body = Vec::with_capacity((size_hint + size_hint / 8).max(1024));
+    body.extend_from_slice(b"{\"data\":");
+    let data_offset = body.len();
+    let data = &mut body;
     let mut data_is_null = all_failed;
     // Only a request with parts to keep pays for the slots.
     let mut parts: Vec<Option<RootPart>> = if sources.iter().any(|s| matches!(s, RootSource::Keep))
@@ -258,8 +266,7 @@ pub async fn execute_with(request: ExecRequest<'_>, sources: &[RootSource<'_>]) 
             data.push(b',');
         }
         first = false;
-        json::escape_into(&mut data, root.key.as_str());
-        data.push(b':');
+        json::key(data, root.key.as_str());
         let source = sources.get(index).copied().unwrap_or(RootSource::Run);
         // A cached part is written as stored, unless the caller may not read it (`@auth`).
         if let (RootSource::Cached(json), false) = (source, matches!(result, Some(Err(_)))) {
@@ -271,7 +278,7 @@ pub async fn execute_with(request: ExecRequest<'_>, sources: &[RootSource<'_>]) 
             operation,
             introspected: introspected.as_ref(),
         };
-        data_is_null |= values.value(&mut writer, &mut data, root, result.as_ref());
+        data_is_null |= values.value(&mut writer, data, root, result.as_ref());
         if let (RootSource::Keep, Some(slot)) = (source, parts.get_mut(index)) {
             *slot = Some(RootPart {
                 json: data[data_start..].to_vec(),
@@ -282,18 +289,17 @@ pub async fn execute_with(request: ExecRequest<'_>, sources: &[RootSource<'_>]) 
     data.push(b'}');
     errors.extend(writer.errors);
 
-    let mut body = Vec::with_capacity(data.len() + 64);
-    if !errors.is_empty() {
-        body.extend_from_slice(b"{\"errors\":");
-        write_errors(&mut body, &errors);
-        body.extend_from_slice(b",\"data\":");
-    } else {
-        body.extend_from_slice(b"{\"data\":");
-    }
     if data_is_null {
+        body.truncate(data_offset);
         json::null(&mut body);
-    } else {
-        body.extend_from_slice(&data);
+    }
+    if !errors.is_empty() {
+        let mut with_errors = Vec::with_capacity(body.len() + 256);
+        with_errors.extend_from_slice(b"{\"errors\":");
+        write_errors(&mut with_errors, &errors);
+        with_errors.extend_from_slice(b",\"data\":");
+        with_errors.extend_from_slice(&body[data_offset..]);
+        body = with_errors;
     }
     if let Some(token) = &consistency {
         body.extend_from_slice(b",\"extensions\":{\"consistency\":");
@@ -301,6 +307,8 @@ pub async fn execute_with(request: ExecRequest<'_>, sources: &[RootSource<'_>]) 
         body.push(b'}');
     }
     body.push(b'}');
+    plan.last_body_len
+        .store(body.len(), std::sync::atomic::Ordering::Relaxed);
     let mut written = run.written.into_inner().unwrap_or_else(|e| e.into_inner());
     written.dedup();
     ExecOutcome {

@@ -42,6 +42,9 @@ pub struct OperationPlan {
     pub(crate) has_schema_introspection: bool,
     /// A mutation: its root fields run in order, in one transaction on the primary.
     pub(crate) mutation: bool,
+    /// The length of the last response written for this plan: the next one's buffer starts
+    /// that large instead of growing (and copying) its way there.
+    pub(crate) last_body_len: std::sync::atomic::AtomicUsize,
 }
 
 /// One root response key.
@@ -266,6 +269,7 @@ impl OperationPlan {
             default_limit,
             has_schema_introspection,
             mutation,
+            last_body_len: Default::default(),
         })
     }
 
