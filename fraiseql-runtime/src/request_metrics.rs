@@ -128,10 +128,10 @@ impl RequestMetrics {
     pub fn finished(&self, operation: Option<&str>, status: &str, elapsed: Duration) {
         let operation = self.label(operation);
         self.requests
-            .with_label_values(&[operation.as_str(), status])
+            .with_label_values(&[operation.as_ref(), status])
             .inc();
         self.duration
-            .with_label_values(&[operation.as_str()])
+            .with_label_values(&[operation.as_ref()])
             .observe(elapsed.as_secs_f64());
     }
 
@@ -179,7 +179,7 @@ impl RequestMetrics {
         }
     }
 
-    fn label(&self, operation: Option<&str>) -> String {
+    fn label<'a>(&self, operation: Option<&'a str>) -> std::borrow::Cow<'a, str> {
         let Some(name) = operation else {
             return "anonymous".into();
         };
@@ -191,11 +191,11 @@ impl RequestMetrics {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if names.contains(name) {
-            return name.to_owned();
+            return name.into();
         }
         if names.len() < MAX_OPERATION_NAMES {
             names.insert(name.to_owned());
-            return name.to_owned();
+            return name.into();
         }
         "other".into()
     }

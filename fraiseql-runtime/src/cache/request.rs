@@ -17,6 +17,9 @@ use crate::plan::OperationPlan;
 /// The header of a read that must see its own writes (a read-your-writes token); for now any
 /// request carrying it bypasses the result cache.
 pub const CONSISTENCY_HEADER: &str = "fraiseql-consistency";
+/// [`CONSISTENCY_HEADER`] as a header name, looked up without parsing.
+pub(crate) const CONSISTENCY_HEADER_NAME: actix_web::http::header::HeaderName =
+    actix_web::http::header::HeaderName::from_static(CONSISTENCY_HEADER);
 
 /// What a request reads the cache with.
 pub(crate) struct Inputs<'a> {
@@ -74,7 +77,7 @@ pub(crate) struct RootState {
 /// `bypass_all` (no cache) or the consistency header nothing is looked up or stored.
 pub(crate) fn evaluate(inputs: &Inputs<'_>, bypass_all: bool) -> Vec<RootState> {
     let caller = identity(inputs.headers);
-    let bypass = bypass_all || inputs.headers.contains(CONSISTENCY_HEADER);
+    let bypass = bypass_all || inputs.headers.get_named(&CONSISTENCY_HEADER_NAME).is_some();
     let mut roots = Vec::with_capacity(inputs.plan.roots.len());
     for (root, cache) in inputs.plan.roots.iter().zip(&inputs.doc.roots) {
         let active = root.inclusion.holds(inputs.variables) && root.kind.uses_database();

@@ -25,7 +25,7 @@ use apollo_compiler::ExecutableDocument;
 use std::sync::Arc;
 
 use crate::auth::Claims;
-use crate::db::{Database, DbError, Lsn, RequestSessions, CONSISTENCY_HEADER};
+use crate::db::{Database, DbError, Lsn, RequestSessions};
 use crate::graphql::internal;
 use crate::model::Returns;
 use crate::plan::{OperationPlan, RootEntry, RootKind};
@@ -439,7 +439,9 @@ impl Run<'_> {
     /// A header that does not read as a token asks for the newest data there is: only the
     /// primary qualifies (never stale, never an error).
     fn consistency_token(&self) -> Option<Lsn> {
-        let value = self.headers.get(CONSISTENCY_HEADER)?;
+        let value = self
+            .headers
+            .get_named(&crate::cache::request::CONSISTENCY_HEADER_NAME)?;
         match Lsn::from_token(value) {
             Ok(lsn) => Some(lsn),
             Err(error) => {

@@ -60,6 +60,12 @@ impl Headers {
     pub fn contains(&self, name: &str) -> bool {
         self.0.contains_key(name)
     }
+
+    /// The first value of a header named by a constant (no name to parse, so no allocation
+    /// for names outside the standard set), when it is visible ASCII.
+    pub fn get_named(&self, name: &actix_web::http::header::HeaderName) -> Option<&str> {
+        self.0.get(name).and_then(|value| value.to_str().ok())
+    }
 }
 
 impl PartialEq for Headers {

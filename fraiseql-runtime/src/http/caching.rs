@@ -10,6 +10,7 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 
 use crate::graphql::{Handled, Outcome};
@@ -47,7 +48,8 @@ pub(super) fn cached(
     };
     let headers = response.headers_mut();
     headers.insert(header::VARY, HeaderValue::from_static(vary));
-    if let Ok(value) = HeaderValue::from_str(&control) {
+    // The header values take the strings' buffers (`from_str` would copy them).
+    if let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(control)) {
         headers.insert(header::CACHE_CONTROL, value);
     }
     if response.status() != StatusCode::OK || !caching.cache_control.cacheable() {
@@ -56,11 +58,12 @@ pub(super) fn cached(
     let Some(etag) = etag else {
         return response;
     };
-    let Ok(etag_value) = HeaderValue::from_str(&etag) else {
+    let opaque = etag.strip_prefix("W/").unwrap_or(&etag);
+    let not_modified = if_none_match(request, opaque);
+    let Ok(etag_value) = HeaderValue::from_maybe_shared(Bytes::from(etag)) else {
         return response;
     };
-    let opaque = etag.strip_prefix("W/").unwrap_or(&etag);
-    if if_none_match(request, opaque) {
+    if not_modified {
         let mut not_modified = HttpResponse::NotModified().finish();
         let out = not_modified.headers_mut();
         for name in [header::CACHE_CONTROL, header::VARY, header::CONTENT_TYPE] {

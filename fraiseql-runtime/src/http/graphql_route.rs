@@ -195,11 +195,15 @@ pub async fn playground_asset(file: web::Path<String>) -> HttpResponse {
     }
 }
 
-/// Tags a response with the operation it answered, for the request metrics.
+/// Tags a response with the operation it answered, for the request metrics (an anonymous
+/// operation needs no tag: a missing one reads as anonymous, and skipping it saves the
+/// response's extension map).
 fn named(mut response: HttpResponse, operation: Option<String>) -> HttpResponse {
-    response
-        .extensions_mut()
-        .insert(super::observe::OperationName(operation));
+    if operation.is_some() {
+        response
+            .extensions_mut()
+            .insert(super::observe::OperationName(operation));
+    }
     response
 }
 
