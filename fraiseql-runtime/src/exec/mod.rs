@@ -244,7 +244,9 @@ pub async fn execute_with(request: ExecRequest<'_>, sources: &[RootSource<'_>]) 
     let size_hint = plan
         .last_body_len
         .load(std::sync::atomic::Ordering::Relaxed);
-    let mut body = Vec::with_capacity((size_hint + size_hint / 8).max(1024));
+    // Capped: one very large answer must not make every later one reserve as much.
+    const MAX_RESERVED: usize = 256 * 1024;
+    let mut body = Vec::with_capacity((size_hint + size_hint / 8).clamp(1024, MAX_RESERVED));
     body.extend_from_slice(b"{\"data\":");
     let data_offset = body.len();
     let data = &mut body;
