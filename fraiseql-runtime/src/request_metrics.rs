@@ -16,6 +16,9 @@ use crate::db::stats::RequestStatements;
 /// Distinct operation names kept as label values.
 pub const MAX_OPERATION_NAMES: usize = 100;
 
+/// The `operation` label of requests without an operation name.
+const ANONYMOUS: &str = "anonymous";
+
 /// Latency buckets in seconds: 1 ms to 10 s (the alert threshold, 500 ms, is one of them).
 const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -39,6 +42,16 @@ pub struct RequestMetrics {
     /// `fraiseql_sql_duration_seconds{route}`.
     sql_duration: HistogramVec,
     names: Mutex<HashSet<String>>,
+    /// The series almost every request lands in, looked up once: `with_label_values` hashes
+    /// the labels and takes a lock on every call.
+    common: CommonSeries,
+}
+
+/// Pre-resolved children of the labelled metrics for the most frequent labels.
+struct CommonSeries {
+    anonymous_ok: prometheus::IntCounter,
+    anonymous_duration: Histogram,
+    sql_primary: Histogram,
 }
 
 /// Decrements the in-flight gauge when the request ends, however it ends.
@@ -107,6 +120,11 @@ impl RequestMetrics {
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
         registry.register(Box::new(errors.clone()))?;
+        let common = CommonSeries {
+            anonymous_ok: requests.with_label_values(&[ANONYMOUS, "200"]),
+            anonymous_duration: duration.with_label_values(&[ANONYMOUS]),
+            sql_primary: sql_duration.with_label_values(&["primary"]),
+        };
         Ok(RequestMetrics {
             requests,
             duration,
@@ -115,6 +133,7 @@ impl RequestMetrics {
             statements,
             sql_duration,
             names: Mutex::new(HashSet::new()),
+            common,
         })
     }
 
@@ -126,6 +145,13 @@ impl RequestMetrics {
 
     /// A response went out.
     pub fn finished(&self, operation: Option<&str>, status: &str, elapsed: Duration) {
+        if operation.is_none() && status == "200" {
+            self.common.anonymous_ok.inc();
+            self.common
+                .anonymous_duration
+                .observe(elapsed.as_secs_f64());
+            return;
+        }
         let operation = self.label(operation);
         self.requests
             .with_label_values(&[operation.as_ref(), status])
@@ -141,6 +167,10 @@ impl RequestMetrics {
         for (pool, elapsed) in &request.timings {
             // `replica-0` → `replica`: a bounded label set whatever the number of servers.
             let route = pool.split('-').next().unwrap_or("primary");
+            if route == "primary" {
+                self.common.sql_primary.observe(elapsed.as_secs_f64());
+                continue;
+            }
             self.sql_duration
                 .with_label_values(&[route])
                 .observe(elapsed.as_secs_f64());
@@ -181,7 +211,7 @@ impl RequestMetrics {
 
     fn label<'a>(&self, operation: Option<&'a str>) -> std::borrow::Cow<'a, str> {
         let Some(name) = operation else {
-            return "anonymous".into();
+            return ANONYMOUS.into();
         };
         if !is_graphql_name(name) {
             return "other".into();
