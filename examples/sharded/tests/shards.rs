@@ -571,6 +571,32 @@ fn shard_of_and_explain_name_the_shards() {
     );
     let (_, out, _) = cli(&["explain", file], &[]);
     assert!(out.contains("the one shard holding $id (User.id)"), "{out}");
+
+    // A scattered list selects what the document reads plus the ordering's columns (the merge
+    // compares them), unless the request's variables choose the ordering.
+    let select_list = |document: &str, variables: &str| {
+        std::fs::write(dir.join("list.graphql"), document).expect("write the document");
+        let list = dir.join("list.graphql");
+        let list = list.to_str().expect("utf-8 path");
+        let (code, out, err) = cli(&["explain", list, "--variables", variables], &[]);
+        assert_eq!(code, Some(0), "{err}");
+        let sql = out
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("sql: SELECT "))
+            .unwrap_or_else(|| panic!("no statement in {out}"));
+        sql[..sql.find(" FROM ").expect("a FROM clause")].to_string()
+    };
+    assert_eq!(
+        select_list("{ users(limit: 5) { name } }", "{}"),
+        r#"CAST(0 AS BIGINT) AS __fraiseql_parent, t."id" AS "id", t."name" AS "name""#
+    );
+    assert_eq!(
+        select_list(
+            "{ users(limit: 5, orderBy: [{field: score, direction: DESC}]) { name } }",
+            "{}"
+        ),
+        r#"CAST(0 AS BIGINT) AS __fraiseql_parent, t."id" AS "id", t."name" AS "name", t."score" AS "score""#
+    );
     let _ = std::fs::remove_dir_all(&dir);
 
     // Configuration the server cannot use: exit status 2, naming the variable.

@@ -566,20 +566,8 @@ impl Planner<'_> {
                 ));
             }
         }
-        if wants_cursor || placement == Placement::Scatter {
-            // The ordering (and so the cursor's columns, and the columns the rows of several
-            // shards are merged by) may be chosen per request.
-            selected.iter_mut().for_each(|s| *s = true);
-        }
-        let columns_sql = columns_sql(ty, &selected, self.dialect);
-        let spec = StatementSpec {
-            ty,
-            template,
-            columns_sql: &columns_sql,
-            first_param,
-            dialect: self.dialect,
-            default_limit: self.default_limit,
-        };
+        // Cursors and the merge of several shards' rows read the ordering's columns.
+        let reads_order = wants_cursor || placement == Placement::Scatter;
         // A re-read node's arguments are the write's or the resolver's, not a list's.
         let without_arguments;
         let field = if own_arguments {
@@ -590,7 +578,38 @@ impl Planner<'_> {
             without_arguments = Node::new(bare);
             &without_arguments
         };
-        let statement = match build_statement(&spec, field, self.scope) {
+        let build = |columns_sql: &str| {
+            let spec = StatementSpec {
+                ty,
+                template,
+                columns_sql,
+                first_param,
+                dialect: self.dialect,
+                default_limit: self.default_limit,
+            };
+            build_statement(&spec, field, self.scope)
+        };
+        let mut columns_sql = columns_sql(ty, &selected, self.dialect);
+        let mut built = build(&columns_sql);
+        if reads_order {
+            match &built {
+                // The document fixes the ordering: its columns join the selection.
+                Ok(ready) if ready.order.iter().any(|key| !selected[key.column]) => {
+                    for key in &ready.order {
+                        selected[key.column] = true;
+                    }
+                    columns_sql = self::columns_sql(ty, &selected, self.dialect);
+                    built = build(&columns_sql);
+                }
+                // The request's variables choose the ordering: any column may be needed.
+                Err(PlanInputError::NeedsValues) => {
+                    selected.iter_mut().for_each(|s| *s = true);
+                    columns_sql = self::columns_sql(ty, &selected, self.dialect);
+                }
+                Ok(_) | Err(PlanInputError::Invalid(_)) => {}
+            }
+        }
+        let statement = match built {
             Ok(built) => Statement::Ready(built),
             Err(PlanInputError::NeedsValues) => Statement::PerRequest {
                 field: field.clone(),
