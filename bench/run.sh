@@ -3,8 +3,9 @@
 # command, one table. A benchmark, not a test: it prints numbers and ratios, asserts nothing
 # about them, and is never part of scripts/test.sh. From the repository root:
 #
-#   bash bench/run.sh                      # full run, about 8 minutes after the builds
-#   BENCH_DURATION=3 BENCH_ROUNDS=1 bash bench/run.sh     # a quick look, about 1 minute
+#   bash bench/run.sh                      # full run, about 8 minutes after the builds, then
+#                                          # bench/scatter.sh, about 4 more (BENCH_SCATTER=0: not)
+#   BENCH_DURATION=3 BENCH_ROUNDS=1 bash bench/run.sh     # a quick look, about 2 minutes
 #
 # What it does:
 #  1. Builds the release server and the baselines (bench/baselines, their own workspace).
@@ -28,6 +29,12 @@
 #  6. Prints one row per (query, server) with medians over the rounds, then the ratios the
 #     targets are stated in, each the median of the per-round ratios (both sides of a ratio
 #     were measured seconds apart).
+#  7. Then, unless BENCH_SCATTER=0, stops its servers and cluster and runs bench/scatter.sh
+#     (issue 8's scatter-gather target: the sharded example over a primary + 3 shards against
+#     one database, on its own private cluster, port 55438) with the same BENCH_DURATION,
+#     BENCH_WARMUP, BENCH_ROUNDS and BENCH_POOL (its own wrk concurrency, BENCH_CONNECTIONS
+#     default 8, since it compares latency), and appends its report to this one's
+#     (BENCH_SCATTER_OUT, default target/bench/scatter.md, holds it alone).
 #
 # Queries: Q1 `{ users(limit: 50) { id name } }`; Q2 `user(id: $id) { id name }` with a random
 # id per request (1..users); Q3 `users(limit: 50) → posts(limit: 5) → comments(limit: 3)`;
@@ -54,6 +61,7 @@
 #                   it shows n/a: 1, 1 and 3 statements per request by construction for A)
 #   BENCH_RESEED=0  keep an already seeded fraiseql_bench
 #   BENCH_OUT       also write the report to this file (default target/bench/report.md)
+#   BENCH_SCATTER=0 skip bench/scatter.sh at the end
 # The load generator, the servers and PostgreSQL share this machine's cores: absolute numbers
 # are for this machine; the ratios are what the targets are about.
 set -euo pipefail
@@ -152,6 +160,7 @@ pg_pids() {
 
 echo "== servers ($workers workers each, pool $pool)"
 q1='{ users(limit: 50) { id name } }'
+# shellcheck disable=SC2016 # GraphQL variables, not shell
 q2='query ($id: ID!) { user(id: $id) { id name } }'
 q3='{ users(limit: 50) { id name posts(limit: 5) { id title comments(limit: 3) { id body } } } }'
 body_q1=$(jq -cn --arg q "$q1" '{query: $q}')
@@ -312,9 +321,9 @@ measure() { # measure <round> <query> <server>
     rm -f "$work/rss" "$work/rss.stop"
     sampler "$pid" "$work/rss" &
     local sampler_pid=$!
-    # shellcheck disable=SC2046 # one pid per word
     local cpu0 db0 cpu1 db1
     cpu0=$(cpu_ticks "$pid")
+    # shellcheck disable=SC2046 # one pid per word
     db0=$(cpu_ticks $(pg_pids))
     out=$(drive "$query" "$url" "$duration")
     cpu1=$(cpu_ticks "$pid")
@@ -445,3 +454,18 @@ mv "$report.tmp" "$report"
 cp "$results" "${report%.md}.jsonl"
 echo
 echo "(report written to $report; raw measurements in ${report%.md}.jsonl)"
+
+# The scatter-gather benchmark, on its own cluster: this one's servers and cluster are stopped
+# first so that they take no memory or CPU from it. BENCH_CONNECTIONS is not passed: scatter.sh
+# compares latency at its own, modest concurrency.
+if [ "${BENCH_SCATTER:-1}" != 0 ]; then
+    cleanup
+    trap - EXIT
+    scatter_report=${BENCH_SCATTER_OUT:-$repo_root/target/bench/scatter.md}
+    echo
+    echo "== bench/scatter.sh (BENCH_SCATTER=0 skips it)"
+    env -u BENCH_CONNECTIONS BENCH_DURATION="$duration" BENCH_WARMUP="$warmup" BENCH_ROUNDS="$rounds" \
+        BENCH_POOL="$pool" BENCH_SCATTER_OUT="$scatter_report" bash bench/scatter.sh
+    { echo; cat "$scatter_report"; } >>"$report"
+    echo "(scatter report appended to $report)"
+fi
