@@ -1,13 +1,6 @@
 //! FraiseQL's runtime: serves GraphQL over HTTP from SQL for a schema that `fraiseql-compiler`
 //! compiled into a [`model::SchemaModel`]. See `ARCHITECTURE.md` for the path of a request.
 
-/// mimalloc instead of the system allocator: a request allocates a few dozen short-lived blocks
-/// (a row's strings, the plan's binds, the response), and glibc's malloc/free were about 15 %
-/// of a request's instructions (BENCHMARKS.md). The `mimalloc` feature, on by default.
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 pub mod auth;
 pub mod cache;
 pub mod cli;
