@@ -68,6 +68,8 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 repo_root=$(pwd)
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 seconds() { local v=${1%s}; case "$v" in '' | *[!0-9]*) echo "bench: $2 must be whole seconds, got '$1'" >&2; exit 2 ;; esac; echo "$v"; }
 duration=$(seconds "${BENCH_DURATION:-10}" BENCH_DURATION)
@@ -95,13 +97,7 @@ done
 work=$(mktemp -d)
 declare -A pid_of=()
 cleanup() {
-    local name
-    for name in "${!pid_of[@]}"; do
-        kill "${pid_of[$name]}" 2>/dev/null || true
-    done
-    for name in "${!pid_of[@]}"; do
-        wait "${pid_of[$name]}" 2>/dev/null || true
-    done
+    bench_stop_servers "${pid_of[@]}"
     if [ -z "${BENCH_PG:-}" ]; then
         bash "$repo_root/scripts/pg-instance.sh" stop "$pg_port" "$pg_dir" >/dev/null 2>&1 || true
     fi
@@ -230,53 +226,9 @@ wait_ready C
 [ "$(post C "$body_q1")" == "$uncached" ] || die "C does not serve the cached bytes"
 echo "Q1-hit: FraiseQL's cache hit equals its uncached answer; C serves the same bytes"
 
-# wrk scripts: a fixed body, or Q2 with a random id per request. Responses that are not 200 or
-# carry GraphQL errors are counted; done() prints one machine-readable line for all threads.
-lua_common='
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-bad = 0
-function response(status, headers, body)
-  if status ~= 200 or string.find(body, "\"errors\"", 1, true) then bad = bad + 1 end
-end
-function done(summary, latency, requests)
-  local bad_total = 0
-  for _, thread in ipairs(threads) do bad_total = bad_total + thread:get("bad") end
-  local e = summary.errors
-  io.write(string.format("RESULT %d %.1f %.3f %.3f %d\n", summary.requests,
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, e.connect + e.read + e.write + e.timeout + bad_total))
-end'
-cat >"$work/fixed.lua" <<EOF
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Accept"] = "application/json"
-wrk.body = os.getenv("BENCH_BODY")
-$lua_common
-EOF
-cat >"$work/random-id.lua" <<EOF
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Accept"] = "application/json"
-local template = os.getenv("BENCH_TEMPLATE")
-local max_id = tonumber(os.getenv("BENCH_MAX_ID"))
-function request()
-  return wrk.format(nil, nil, nil, string.format(template, math.random(1, max_id)))
-end
-$lua_common
-EOF
+bench_wrk_scripts "$work"
 template_q2=$(jq -cn --arg q "$q2" '{query: $q, variables: {id: "ID"}}' | sed 's/"ID"}/"%d"}/')
 
-# CPU clock ticks (utime + stime) of a set of processes so far.
-cpu_ticks() {
-    local total=0 pid stat
-    for pid in "$@"; do
-        stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-        read -r -a fields <<<"${stat##*) }"
-        total=$((total + fields[11] + fields[12]))
-    done
-    echo "$total"
-}
 ticks_per_second=$(getconf CLK_TCK)
 metric() { # metric <name> <series>: one value of FraiseQL's /metrics, 0 when absent
     curl -fsS "http://127.0.0.1:${port_of[$1]}/metrics" | awk -v s="$2" '$1 == s { print $2; found = 1 } END { if (!found) print 0 }'
@@ -322,13 +274,13 @@ measure() { # measure <round> <query> <server>
     sampler "$pid" "$work/rss" &
     local sampler_pid=$!
     local cpu0 db0 cpu1 db1
-    cpu0=$(cpu_ticks "$pid")
+    cpu0=$(bench_cpu_ticks "$pid")
     # shellcheck disable=SC2046 # one pid per word
-    db0=$(cpu_ticks $(pg_pids))
+    db0=$(bench_cpu_ticks $(pg_pids))
     out=$(drive "$query" "$url" "$duration")
-    cpu1=$(cpu_ticks "$pid")
+    cpu1=$(bench_cpu_ticks "$pid")
     # shellcheck disable=SC2046
-    db1=$(cpu_ticks $(pg_pids))
+    db1=$(bench_cpu_ticks $(pg_pids))
     touch "$work/rss.stop"
     wait "$sampler_pid" 2>/dev/null || true
     result=$(grep '^RESULT ' <<<"$out") || { echo "$out" >&2; die "$query on ${label_of[$name]}: wrk printed no result"; }

@@ -70,6 +70,8 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 repo_root=$(pwd)
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 seconds() { local v=${1%s}; case "$v" in '' | *[!0-9]*) echo "scatter: $2 must be whole seconds, got '$1'" >&2; exit 2 ;; esac; echo "$v"; }
 duration=$(seconds "${BENCH_DURATION:-10}" BENCH_DURATION)
@@ -101,13 +103,7 @@ done
 work=$(mktemp -d)
 declare -A pid_of=()
 cleanup() {
-    local name
-    for name in "${!pid_of[@]}"; do
-        kill "${pid_of[$name]}" 2>/dev/null || true
-    done
-    for name in "${!pid_of[@]}"; do
-        wait "${pid_of[$name]}" 2>/dev/null || true
-    done
+    bench_stop_servers "${pid_of[@]}"
     bash "$repo_root/scripts/pg-instance.sh" stop "$pg_port" "$pg_dir" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
@@ -304,51 +300,8 @@ check_same S1 "$body_s1"
 check_same S2 "$body_s2"
 check_same "S3 (id 42)" "$body_s3_42"
 
-# wrk scripts: a fixed body, or S3 with a random id per request. Responses that are not 200 or
-# carry GraphQL errors are counted; done() prints one machine-readable line for all threads.
-lua_common='
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-bad = 0
-function response(status, headers, body)
-  if status ~= 200 or string.find(body, "\"errors\"", 1, true) then bad = bad + 1 end
-end
-function done(summary, latency, requests)
-  local bad_total = 0
-  for _, thread in ipairs(threads) do bad_total = bad_total + thread:get("bad") end
-  local e = summary.errors
-  io.write(string.format("RESULT %d %.1f %.3f %.3f %d\n", summary.requests,
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, e.connect + e.read + e.write + e.timeout + bad_total))
-end'
-cat >"$work/fixed.lua" <<EOF
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Accept"] = "application/json"
-wrk.body = os.getenv("BENCH_BODY")
-$lua_common
-EOF
-cat >"$work/random-id.lua" <<EOF
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Accept"] = "application/json"
-local template = os.getenv("BENCH_TEMPLATE")
-local max_id = tonumber(os.getenv("BENCH_MAX_ID"))
-function request()
-  return wrk.format(nil, nil, nil, string.format(template, math.random(1, max_id)))
-end
-$lua_common
-EOF
+bench_wrk_scripts "$work"
 
-cpu_ticks() { # CPU clock ticks (utime + stime) of a set of processes so far
-    local total=0 pid stat
-    for pid in "$@"; do
-        stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-        read -r -a fields <<<"${stat##*) }"
-        total=$((total + fields[11] + fields[12]))
-    done
-    echo "$total"
-}
 ticks_per_second=$(getconf CLK_TCK)
 metric() { # metric <server> <name>: the sum of every series of one metric of /metrics, 0 when absent
     curl -fsS "http://127.0.0.1:${port_of[$1]}/metrics" |
@@ -382,13 +335,13 @@ measure() { # measure <round> <query> <setup>
         admin -c "SELECT pg_stat_statements_reset()" >/dev/null
     fi
     local cpu0 db0 cpu1 db1
-    cpu0=$(cpu_ticks "$pid")
+    cpu0=$(bench_cpu_ticks "$pid")
     # shellcheck disable=SC2046 # one pid per word
-    db0=$(cpu_ticks $(pg_pids))
+    db0=$(bench_cpu_ticks $(pg_pids))
     out=$(drive "$query" "$url" "$duration")
-    cpu1=$(cpu_ticks "$pid")
+    cpu1=$(bench_cpu_ticks "$pid")
     # shellcheck disable=SC2046
-    db1=$(cpu_ticks $(pg_pids))
+    db1=$(bench_cpu_ticks $(pg_pids))
     result=$(grep '^RESULT ' <<<"$out") || { echo "$out" >&2; die "$query on ${label_of[$name]}: wrk printed no result"; }
     read -r _ requests rps p50 p99 errors <<<"$result"
     [ "$requests" -gt 0 ] || die "$query on ${label_of[$name]}: no request completed"
